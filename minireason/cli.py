@@ -1,0 +1,31 @@
+"""Command-line parsing for train.py: `--preset`, `--out`, `--seed`, `--resume` and `--section.field=value`."""
+from __future__ import annotations
+
+import argparse
+
+from minireason.config import Config, ConfigError, override, preset
+
+USAGE = """python train.py [--preset demo|smoke|demo-noreflect] [--out DIR] [--seed N] [--resume]
+                [--section.field=value ...]   e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1"""
+
+
+def parse_train_args(argv: list[str]) -> tuple[Config, str, bool]:
+    """Returns (config, run folder, resume). Raises ConfigError with a one-line message."""
+    parser = argparse.ArgumentParser(prog="train.py", usage=USAGE, add_help=True)
+    parser.add_argument("--preset", default="demo")
+    parser.add_argument("--out", default=None, help="run folder (default runs/<preset>-seed<seed>)")
+    parser.add_argument("--seed", type=str, default=None)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    known, rest = parser.parse_known_args(argv)
+    cfg = preset(known.preset)
+    if known.seed is not None:
+        cfg = override(cfg, "seed", known.seed)
+    for item in rest:
+        if not item.startswith("--") or "=" not in item:
+            raise ConfigError(f"unrecognised argument {item!r}; overrides look like --rl.lr=1e-4")
+        key, value = item[2:].split("=", 1)
+        cfg = override(cfg, key, value)
+    if known.resume and rest:
+        raise ConfigError("--resume continues a run with its stored config; drop the overrides")
+    out = known.out or f"runs/{cfg.preset}-seed{cfg.seed}"
+    return cfg, out, known.resume

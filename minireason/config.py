@@ -1,0 +1,233 @@
+"""Configuration: frozen dataclasses, presets, and the `--section.field=value` override parser.
+
+Every knob of a run lives here, with a comment saying what it does and, where a paper has a symbol
+for it, that symbol (G, beta, epsilon). Presets are plain functions returning a `Config`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+
+
+class ConfigError(ValueError):
+    """A bad preset, key or value; its message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    d_model: int = 128          # D, residual width
+    n_layers: int = 4
+    n_heads: int = 4            # H; head width is D / H
+    d_mlp: int = 512            # hidden width of the MLP
+    rope_base: float = 10000.0  # rotary position base frequency
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    families: tuple[str, ...] = ("countdown", "add")   # task families of the arithmetic domain
+    family_weights: tuple[float, ...] = (0.6, 0.4)     # share of each family in corpus, RL and eval
+    difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
+    # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
+    style_weights: tuple[float, ...] = (0.45, 0.37, 0.18)
+    step_noise: float = 0.05       # chance that a written step (step-by-step style) is wrong
+    first_pass_error: float = 0.4  # reflective traces: chance a step's first pass is wrong (then caught)
+    direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
+    heldout_percent: int = 10      # share of the problem space reserved for evaluation (by hash)
+    corpus_size: int = 60000       # pretraining traces generated for the run
+    vocab_size: int = 96           # SentencePiece vocabulary size
+    prompt_len: int = 16           # P, fixed prompt width in tokens (left-padded)
+    completion_len: int = 160      # T, fixed completion width in tokens (the thinking budget)
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    steps: int = 600
+    batch_size: int = 48           # rows of P+T packed tokens per step
+    lr: float = 2e-3               # peak AdamW learning rate
+    min_lr_ratio: float = 0.1      # cosine decays to lr * min_lr_ratio
+    warmup_steps: int = 60
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0         # global-norm gradient clipping
+    eval_every: int = 100          # held-out loss every N steps
+
+
+@dataclass(frozen=True)
+class RLConfig:
+    steps: int = 120
+    prompts_per_step: int = 16     # B, prompts per RL step
+    group_size: int = 8            # G, completions per prompt
+    loss: str = "dapo"             # grpo | dr_grpo | dapo | reinforce
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    clip_eps: float = 0.2          # epsilon (low side of the ratio clip)
+    clip_eps_high: float = 0.28    # epsilon_high (DAPO clip-higher; other losses use clip_eps)
+    beta: float = 0.0              # KL penalty weight (k3 estimator) to the frozen reference
+    updates_per_batch: int = 1     # mu: gradient steps on each batch of rollouts
+    temperature: float = 1.0
+    top_k: int = 0                 # 0 = no top-k truncation
+    curriculum: bool = True        # sample difficulties near the model's edge of competence
+    curriculum_target: float = 0.5 # pass rate the curriculum aims at
+    samples_every: int = 10        # write samples.jsonl rows every N steps
+    checkpoint_every: int = 20
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    problems_per_difficulty: int = 64  # held-out problems per family and difficulty
+    temperature: float = 1.0           # sampled accuracy, the same policy RL optimises
+    batch_size: int = 128
+
+
+@dataclass(frozen=True)
+class Config:
+    preset: str = "demo"
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    rl: RLConfig = field(default_factory=RLConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+# ----------------------------------------------------------------------------- presets
+
+def demo() -> Config:
+    """The default: pretrain, RL and evaluate on the arithmetic domain in minutes on 2 CPU cores."""
+    return Config(preset="demo")
+
+
+def smoke() -> Config:
+    """The same pipeline in about a minute; used by the tests."""
+    return Config(
+        preset="smoke",
+        model=ModelConfig(d_model=32, n_layers=1, n_heads=2, d_mlp=64),
+        data=DataConfig(difficulties=(1, 2), corpus_size=1500, vocab_size=64, completion_len=96),
+        pretrain=PretrainConfig(steps=12, batch_size=8, warmup_steps=2, eval_every=6),
+        rl=RLConfig(steps=4, prompts_per_step=4, group_size=4, samples_every=2, checkpoint_every=2),
+        eval=EvalConfig(problems_per_difficulty=4, batch_size=32),
+    )
+
+
+def demo_noreflect() -> Config:
+    """The control: no reflective traces in pretraining, everything else as in `demo`."""
+    base = demo()
+    d, s, _ = base.data.style_weights
+    return dataclasses.replace(base, preset="demo-noreflect",
+                               data=dataclasses.replace(base.data, style_weights=(d, s, 0.0)))
+
+
+PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect}
+
+
+def preset(name: str) -> Config:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]()
+
+
+# ----------------------------------------------------------------------------- overrides
+
+def _parse_value(text: str, typ, key: str):
+    """Parse `text` as the field type `typ` (int, float, bool, str or tuple[...])."""
+    origin = typing.get_origin(typ)
+    if origin is tuple:
+        item = typing.get_args(typ)[0]
+        return tuple(_parse_value(t.strip(), item, key) for t in text.split(",") if t.strip())
+    try:
+        if typ is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if typ is int:
+            return int(text)
+        if typ is float:
+            return float(text)
+        if typ is str:
+            return text
+    except ValueError:
+        pass
+    raise ConfigError(f"{key}: expected {getattr(typ, '__name__', typ)}, got {text!r}")
+
+
+def override(cfg: Config, key: str, text: str) -> Config:
+    """Return `cfg` with `key` (e.g. "rl.lr" or "seed") set from the string `text`."""
+    parts = key.split(".")
+    if len(parts) > 2:
+        raise ConfigError(f"unknown config key {key!r}")
+    node = cfg
+    hints = typing.get_type_hints(type(node))
+    if parts[0] not in hints:
+        raise ConfigError(f"unknown config key {key!r}; sections: {', '.join(hints)}")
+    if len(parts) == 1:
+        if dataclasses.is_dataclass(hints[parts[0]]):
+            raise ConfigError(f"{key!r} is a section; set one of its fields, e.g. --{key}.<field>=...")
+        return dataclasses.replace(cfg, **{parts[0]: _parse_value(text, hints[parts[0]], key)})
+    section = getattr(cfg, parts[0])
+    if not dataclasses.is_dataclass(section):
+        raise ConfigError(f"unknown config key {key!r}")
+    sub_hints = typing.get_type_hints(type(section))
+    if parts[1] not in sub_hints:
+        raise ConfigError(f"unknown config key {key!r}; fields of {parts[0]}: {', '.join(sub_hints)}")
+    value = _parse_value(text, sub_hints[parts[1]], key)
+    return dataclasses.replace(cfg, **{parts[0]: dataclasses.replace(section, **{parts[1]: value})})
+
+
+def validate(cfg: Config) -> Config:
+    """Check cross-field constraints; raise ConfigError with a one-line message."""
+    from minireason.tasks import FAMILIES  # local import: tasks import nothing from here
+
+    d, r, m = cfg.data, cfg.rl, cfg.model
+    checks = [
+        (len(d.families) == len(d.family_weights), "data.families and data.family_weights differ in length"),
+        (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(FAMILIES)}"),
+        (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,
+         "data.style_weights: three non-negative weights (direct, step, reflective)"),
+        (all(x in (1, 2, 3) for x in d.difficulties) and d.difficulties, "data.difficulties: levels in 1..3"),
+        (0 < d.heldout_percent < 100, "data.heldout_percent must be in 1..99"),
+        (m.d_model % m.n_heads == 0 and (m.d_model // m.n_heads) % 2 == 0,
+         "model.d_model / model.n_heads must be an even integer (rotary pairs)"),
+        (r.loss in ("grpo", "dr_grpo", "dapo", "reinforce"), "rl.loss: choose grpo, dr_grpo, dapo or reinforce"),
+        (r.group_size >= 2, "rl.group_size (G) must be at least 2"),
+        (r.temperature > 0, "rl.temperature must be positive"),
+        (r.updates_per_batch >= 1 and r.steps >= 1 and cfg.pretrain.steps >= 1, "step counts must be positive"),
+        (d.prompt_len >= 4 and d.completion_len >= 8, "data.prompt_len / completion_len too small"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    return cfg
+
+
+def to_dict(cfg: Config) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(raw: dict) -> Config:
+    """Rebuild a Config from `to_dict` output (e.g. a run's config.json); unknown keys are errors."""
+    try:
+        sections = {}
+        for f in dataclasses.fields(Config):
+            if f.name not in raw:
+                continue
+            value = raw[f.name]
+            if isinstance(value, dict):
+                sub = typing.get_type_hints(Config)[f.name]
+                kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+                sections[f.name] = sub(**kwargs)
+            else:
+                sections[f.name] = value
+        extra = set(raw) - {f.name for f in dataclasses.fields(Config)}
+        if extra:
+            raise TypeError(f"unknown keys {sorted(extra)}")
+        return Config(**sections)
+    except TypeError as e:
+        raise ConfigError(f"config.json does not match this version of minireason: {e}") from None
+
+
+def dumps(cfg: Config) -> str:
+    return json.dumps(to_dict(cfg), indent=2)

@@ -1,0 +1,94 @@
+"""The pretraining corpus: worked traces in the style mixture, tokenized and packed into fixed rows.
+
+Packing: examples (prompt + completion) are laid end to end in rows of L = P + T tokens. Each row
+carries `segments` (which example a token belongs to; 0 = padding), so attention never crosses
+examples (`model.packed_mask`), and positions restart at 0 for every example. Rotary positions see
+only distances, so a packed example looks to the model exactly as it does to the sampler.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from minireason.config import DataConfig
+from minireason.tasks import FAMILIES, STYLES, sample_problem
+from minireason.tasks.arith import Noise
+
+
+class Example(NamedTuple):
+    prompt: str        # ends with <think>
+    completion: str    # ends with </answer>
+    problem: dict
+    style: str
+
+
+class Packed(NamedTuple):
+    tokens: np.ndarray     # [R, L] int32 inputs
+    targets: np.ndarray    # [R, L] int32 next token of the same example
+    loss_mask: np.ndarray  # [R, L] float32, 1 where the target is a completion token
+    segments: np.ndarray   # [R, L] int32, 0 = padding
+    positions: np.ndarray  # [R, L] int32, restarting at each example
+
+
+def noise_of(data: DataConfig) -> Noise:
+    return Noise(data.step_noise, data.first_pass_error, data.direct_noise)
+
+
+def prompt_text(problem: dict) -> str:
+    return FAMILIES[problem["family"]].prompt(problem) + "<think>"
+
+
+def make_examples(data: DataConfig, seed: int, n: int, heldout: bool = False) -> list[Example]:
+    """n worked traces: family by data.family_weights, difficulty uniform, style by data.style_weights."""
+    rng = np.random.default_rng([seed, 17, int(heldout)])
+    fam_p = np.asarray(data.family_weights, float) / sum(data.family_weights)
+    style_p = np.asarray(data.style_weights, float) / sum(data.style_weights)
+    noise = noise_of(data)
+    out = []
+    for _ in range(n):
+        family = data.families[rng.choice(len(fam_p), p=fam_p)]
+        difficulty = int(rng.choice(data.difficulties))
+        style = STYLES[rng.choice(3, p=style_p)]
+        problem = sample_problem(rng, family, difficulty, heldout, data.heldout_percent)
+        out.append(Example(prompt_text(problem), FAMILIES[family].trace(problem, style, rng, noise),
+                           problem, style))
+    return out
+
+
+def pack(examples: list[Example], tokenizer, row_len: int, max_prompt: int, max_completion: int):
+    """Tokenize and pack examples greedily into rows of `row_len`.
+
+    Returns (Packed, number of examples dropped because their completion exceeds `max_completion`).
+    """
+    rows, row, dropped = [], [], 0
+    for ex in examples:
+        p, c = tokenizer.encode(ex.prompt), tokenizer.encode(ex.completion)
+        if len(p) > max_prompt:
+            raise ValueError(f"a prompt of {ex.problem['family']} needs {len(p)} tokens, more than "
+                             f"data.prompt_len={max_prompt}")
+        if len(c) > max_completion:       # longer than the thinking budget: the model never sees it
+            dropped += 1
+            continue
+        if sum(len(a) + len(b) for a, b in row) + len(p) + len(c) > row_len:
+            rows.append(row)
+            row = []
+        row.append((p, c))
+    if row:
+        rows.append(row)
+    shape = (len(rows), row_len)
+    tokens, targets = np.zeros(shape, np.int32), np.zeros(shape, np.int32)
+    loss_mask, segments = np.zeros(shape, np.float32), np.zeros(shape, np.int32)
+    positions = np.zeros(shape, np.int32)
+    for r, row in enumerate(rows):
+        at = 0
+        for s, (p, c) in enumerate(row, start=1):
+            seq = p + c
+            k = len(seq)
+            tokens[r, at:at + k] = seq
+            targets[r, at:at + k - 1] = seq[1:]
+            loss_mask[r, at + len(p) - 1:at + k - 1] = 1.0   # positions whose next token is completion
+            segments[r, at:at + k] = s
+            positions[r, at:at + k] = np.arange(k)
+            at += k
+    return Packed(tokens, targets, loss_mask, segments, positions), dropped

@@ -1,0 +1,148 @@
+"""A compact decoder-only transformer in Flax NNX: RMSNorm, rotary positions, causal attention, SwiGLU.
+
+Dimensions: N sequences, S query positions in this call, K key positions (S without a cache, the
+cache length L with one), D width, H heads, Dh = D / H, F MLP width, V vocabulary.
+
+The module is built once and then used functionally (STYLE.md): `nnx.split(model)` gives a static
+`graphdef` and a `params` pytree; jitted functions call `nnx.merge(graphdef, params)` inside. The
+KV cache is an explicit argument, a tuple with one (k, v) pair of [N, L, H, Dh] arrays per layer,
+so the sampler can carry it through `lax.while_loop`.
+
+Masks are explicit too: `mask[n, s, k]` says whether query s may attend to key k. `causal_mask` and
+`packed_mask` build them for the two layouts the project uses.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from minireason.config import ModelConfig
+
+NEG_INF = -1e9   # finite, so a fully masked row (a pad query) gives a uniform softmax, not NaN
+
+
+class RMSNorm(nnx.Module):
+    """y = x / sqrt(mean(x^2) + eps) * g   (Zhang & Sennrich 2019, arXiv:1910.07467)."""
+
+    def __init__(self, d: int, eps: float = 1e-6):
+        self.scale = nnx.Param(jnp.ones((d,)))
+        self.eps = eps
+
+    def __call__(self, x):
+        return x * jax.lax.rsqrt(jnp.mean(x * x, axis=-1, keepdims=True) + self.eps) * self.scale[...]
+
+
+def rope(x, positions, base: float):
+    """Rotary position embedding (Su et al. 2021, arXiv:2104.09864), half-split pairs.
+
+    x [N, S, H, Dh], positions [N, S]. Each pair (x_i, x_{i+Dh/2}) is rotated by angle
+    pos * base^(-2i/Dh), so q·k depends only on the distance between positions.
+    """
+    half = x.shape[-1] // 2
+    freq = base ** (-jnp.arange(half, dtype=jnp.float32) / half)          # [Dh/2]
+    angle = positions[..., None].astype(jnp.float32) * freq                # [N, S, Dh/2]
+    cos, sin = jnp.cos(angle)[:, :, None, :], jnp.sin(angle)[:, :, None, :]
+    x1, x2 = x[..., :half], x[..., half:]
+    return jnp.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1)
+
+
+class Attention(nnx.Module):
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        d = cfg.d_model
+        self.n_heads, self.rope_base = cfg.n_heads, cfg.rope_base
+        self.qkv = nnx.Linear(d, 3 * d, use_bias=False, rngs=rngs)
+        self.out = nnx.Linear(d, d, use_bias=False, rngs=rngs)
+
+    def __call__(self, x, positions, mask, cache=None, index=None):
+        n, s, d = x.shape
+        h = self.n_heads
+        q, k, v = jnp.split(self.qkv(x).reshape(n, s, 3 * h, d // h), 3, axis=2)  # each [N, S, H, Dh]
+        q, k = rope(q, positions, self.rope_base), rope(k, positions, self.rope_base)
+        if cache is not None:            # write this call's keys/values at [index, index + S)
+            k = jax.lax.dynamic_update_slice_in_dim(cache[0], k, index, axis=1)     # [N, L, H, Dh]
+            v = jax.lax.dynamic_update_slice_in_dim(cache[1], v, index, axis=1)
+        scores = jnp.einsum("nshd,nkhd->nhsk", q, k) / jnp.sqrt(d // h)           # [N, H, S, K]
+        scores = jnp.where(mask[:, None], scores, NEG_INF)
+        y = jnp.einsum("nhsk,nkhd->nshd", jax.nn.softmax(scores, axis=-1), v)     # [N, S, H, Dh]
+        return self.out(y.reshape(n, s, d)), (k, v)
+
+
+class MLP(nnx.Module):
+    """SwiGLU (Shazeer 2020, arXiv:2002.05202): W_down(silu(W_gate x) * W_up x)."""
+
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        self.gate = nnx.Linear(cfg.d_model, cfg.d_mlp, use_bias=False, rngs=rngs)
+        self.up = nnx.Linear(cfg.d_model, cfg.d_mlp, use_bias=False, rngs=rngs)
+        self.down = nnx.Linear(cfg.d_mlp, cfg.d_model, use_bias=False, rngs=rngs)
+
+    def __call__(self, x):
+        return self.down(jax.nn.silu(self.gate(x)) * self.up(x))
+
+
+class Block(nnx.Module):
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        self.norm1, self.attn = RMSNorm(cfg.d_model), Attention(cfg, rngs)
+        self.norm2, self.mlp = RMSNorm(cfg.d_model), MLP(cfg, rngs)
+
+    def __call__(self, x, positions, mask, cache=None, index=None):
+        a, new_cache = self.attn(self.norm1(x), positions, mask, cache, index)
+        x = x + a
+        return x + self.mlp(self.norm2(x)), new_cache
+
+
+class Transformer(nnx.Module):
+    """tokens [N, S] -> logits [N, S, V] (and the updated KV cache when one is given)."""
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int, rngs: nnx.Rngs):
+        self.embed = nnx.Embed(vocab_size, cfg.d_model, rngs=rngs)
+        self.blocks = nnx.List([Block(cfg, rngs) for _ in range(cfg.n_layers)])
+        self.norm = RMSNorm(cfg.d_model)
+        self.head = nnx.Linear(cfg.d_model, vocab_size, use_bias=False, rngs=rngs)
+
+    def __call__(self, tokens, positions, mask, cache=None, index=None):
+        x = self.embed(tokens)                                                    # [N, S, D]
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            x, layer_cache = block(x, positions, mask, None if cache is None else cache[i], index)
+            new_cache.append(layer_cache)
+        logits = self.head(self.norm(x))                                          # [N, S, V]
+        return logits, (tuple(new_cache) if cache is not None else None)
+
+
+def init(cfg: ModelConfig, vocab_size: int, seed: int):
+    """Build the model and split it: returns (graphdef, params)."""
+    return nnx.split(Transformer(cfg, vocab_size, nnx.Rngs(seed)))
+
+
+def forward(graphdef, params, tokens, positions, mask):
+    """Full-sequence logits [N, S, V] (no cache): the pretraining and RL-update path."""
+    logits, _ = nnx.merge(graphdef, params)(tokens, positions, mask)
+    return logits
+
+
+def empty_cache(cfg: ModelConfig, n: int, length: int):
+    """Zeroed KV cache: one (k, v) pair of [N, L, H, Dh] per layer."""
+    shape = (n, length, cfg.n_heads, cfg.d_model // cfg.n_heads)
+    return tuple((jnp.zeros(shape), jnp.zeros(shape)) for _ in range(cfg.n_layers))
+
+
+def causal_mask(valid):
+    """valid [N, L] (False for pad tokens) -> mask [N, L, L]: key k visible to query q iff k <= q and k is real."""
+    length = valid.shape[1]
+    causal = jnp.tril(jnp.ones((length, length), bool))
+    return causal[None] & valid[:, None, :]
+
+
+def packed_mask(segments):
+    """segments [N, L] (0 = padding, 1, 2, ... = packed examples) -> mask [N, L, L], causal within a segment."""
+    length = segments.shape[1]
+    causal = jnp.tril(jnp.ones((length, length), bool))
+    same = segments[:, :, None] == segments[:, None, :]
+    return causal[None] & same & (segments[:, None, :] > 0)
+
+
+def count_params(params) -> int:
+    return sum(x.size for x in jax.tree_util.tree_leaves(params))

@@ -1,0 +1,60 @@
+"""Pretraining: next-token cross-entropy on the completion tokens of packed worked traces.
+
+AdamW (Loshchilov & Hutter 2019) with linear warmup then cosine decay, and global-norm gradient
+clipping, all from optax. The update is three visible lines in `make_train_step`.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from minireason import model as model_lib
+from minireason.config import PretrainConfig
+from minireason.corpus import Packed
+
+
+def make_optimizer(cfg: PretrainConfig):
+    """AdamW with warmup + cosine decay to lr * min_lr_ratio, after global-norm clipping."""
+    schedule = optax.warmup_cosine_decay_schedule(
+        init_value=0.0, peak_value=cfg.lr, warmup_steps=cfg.warmup_steps,
+        decay_steps=max(cfg.steps, cfg.warmup_steps + 1), end_value=cfg.lr * cfg.min_lr_ratio)
+    return optax.chain(optax.clip_by_global_norm(cfg.grad_clip),
+                       optax.adamw(schedule, b1=0.9, b2=0.99, weight_decay=cfg.weight_decay))
+
+
+def lm_loss(graphdef, params, batch):
+    """Mean cross-entropy of the completion tokens: -(1/|M|) sum_{t in M} log p(x_{t+1} | x_<=t)."""
+    tokens, targets, loss_mask, segments, positions = batch
+    logits = model_lib.forward(graphdef, params, tokens, positions, model_lib.packed_mask(segments))
+    nll = optax.softmax_cross_entropy_with_integer_labels(logits, targets)      # [R, L]
+    return (nll * loss_mask).sum() / jnp.maximum(loss_mask.sum(), 1.0)
+
+
+def make_train_step(graphdef, optimizer):
+    """The jitted step: (params, opt_state, batch) -> (params, opt_state, loss)."""
+
+    @jax.jit
+    def train_step(params, opt_state, batch):
+        loss, grads = jax.value_and_grad(lambda p: lm_loss(graphdef, p, batch))(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return train_step
+
+
+def make_eval_loss(graphdef):
+    return jax.jit(lambda params, batch: lm_loss(graphdef, params, batch))
+
+
+def batch_at(packed: Packed, step: int, batch_size: int, seed: int):
+    """The rows of pretraining step `step`: epoch-wise shuffles, a pure function of (seed, step)."""
+    rows = packed.tokens.shape[0]
+    per_epoch = max(rows // batch_size, 1)
+    epoch, i = divmod(step, per_epoch)
+    order = np.random.default_rng([seed, 23, epoch]).permutation(rows)
+    idx = order[i * batch_size:(i + 1) * batch_size]
+    if len(idx) < batch_size:                          # fewer rows than one batch: wrap around
+        idx = np.resize(order, batch_size)
+    return tuple(jnp.asarray(a[idx]) for a in packed)

@@ -1,0 +1,145 @@
+"""The RL loop, by hand: sample G completions per prompt, verify, group-relative advantages, update.
+
+One RL step (numbered as in the README):
+    1. pick B training prompts (difficulties from the curriculum) and repeat each G times   `prompt_batch`
+    2. sample N = B*G completions with the jitted KV-cache sampler                          `sampling`
+    3. decode and verify them; reward 1 for an exact final answer, else 0                  `verifiers`
+    4. group-relative advantages A = (r - mean_group) / (std_group + eps)                  `losses`
+    5. one jitted update: token log-probs, clipped-ratio loss (+ beta * k3 KL), AdamW      `make_update`
+    6. log metrics, update the curriculum, checkpoint                                     `run.py`
+
+Why the loop is Python around three jitted functions (generate, update, and the held-out sampler):
+the verifier reads strings, so rewards, data and logging stay on the host; everything per token runs
+inside compiled code with fixed shapes.
+
+Dimensions: B prompts, G group size, N = B*G, P prompt width, T completion width, V vocab.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from minireason import model as model_lib
+from minireason.config import DataConfig, RLConfig
+from minireason.losses import LOSSES, masked_mean
+from minireason.tasks import sample_problem
+
+
+class Batch(NamedTuple):
+    prompts: jax.Array    # [N, P] int32, left-padded
+    tokens: jax.Array     # [N, T] int32 sampled completions
+    mask: jax.Array       # [N, T] float32 completion mask
+    adv: jax.Array        # [N] float32 advantages
+
+
+# ----------------------------------------------------------------------------- curriculum
+
+class Curriculum:
+    """Keeps training prompts near the edge of competence, per family and difficulty.
+
+    It tracks an exponential moving average of the pass rate p of each (family, difficulty) and
+    samples difficulties with weight max(p * (1 - p), floor): the variance of a 0/1 reward, which is
+    largest at p = 0.5 and is what gives group-relative advantages a signal. The floor keeps every
+    difficulty in play, so RL never narrows to one band (feasibility.md: that hurt the rest).
+    """
+
+    def __init__(self, families, difficulties, enabled: bool, floor: float = 0.05, decay: float = 0.8):
+        self.enabled, self.floor, self.decay = enabled, floor, decay
+        self.difficulties = list(difficulties)
+        self.pass_rate = {f"{f}/{d}": 0.5 for f in families for d in difficulties}
+
+    def weights(self, family: str) -> np.ndarray:
+        if not self.enabled:
+            return np.ones(len(self.difficulties)) / len(self.difficulties)
+        p = np.array([self.pass_rate[f"{family}/{d}"] for d in self.difficulties])
+        w = np.maximum(p * (1 - p), self.floor)
+        return w / w.sum()
+
+    def update(self, problems, rewards) -> None:
+        seen: dict = {}
+        for prob, r in zip(problems, rewards):
+            seen.setdefault(f"{prob['family']}/{prob['difficulty']}", []).append(r)
+        for k, rs in seen.items():
+            self.pass_rate[k] = self.decay * self.pass_rate[k] + (1 - self.decay) * float(np.mean(rs))
+
+    def state(self) -> dict:
+        return dict(self.pass_rate)
+
+    def load(self, state: dict) -> None:
+        self.pass_rate.update(state)
+
+
+def prompt_batch(rng: np.random.Generator, data: DataConfig, curriculum: Curriculum, n_prompts: int,
+                 group_size: int) -> list[dict]:
+    """B training problems, each repeated G times in a row: rows [i*G, (i+1)*G) share problem i."""
+    fam_p = np.asarray(data.family_weights, float) / sum(data.family_weights)
+    problems = []
+    for _ in range(n_prompts):
+        family = data.families[rng.choice(len(fam_p), p=fam_p)]
+        difficulty = curriculum.difficulties[rng.choice(len(curriculum.difficulties), p=curriculum.weights(family))]
+        problems.append(sample_problem(rng, family, int(difficulty), False, data.heldout_percent))
+    return [p for p in problems for _ in range(group_size)]
+
+
+# ----------------------------------------------------------------------------- the jitted update
+
+def make_token_logp(graphdef, pad_id: int):
+    """(params, prompts [N,P], tokens [N,T], mask [N,T]) -> (logp [N,T], entropy [N,T])."""
+
+    def token_logp(params, prompts, tokens, mask):
+        p = prompts.shape[1]
+        seq = jnp.concatenate([prompts, tokens], axis=1)[:, :-1]                   # [N, L-1] inputs
+        valid = jnp.concatenate([prompts != pad_id, mask > 0], axis=1)[:, :-1]
+        positions = jnp.broadcast_to(jnp.arange(seq.shape[1]), seq.shape)
+        logits = model_lib.forward(graphdef, params, seq, positions, model_lib.causal_mask(valid))
+        logp_all = jax.nn.log_softmax(logits[:, p - 1:], axis=-1)                   # [N, T, V]
+        logp = jnp.take_along_axis(logp_all, tokens[..., None], axis=-1)[..., 0]   # [N, T]
+        entropy = -(jnp.exp(logp_all) * logp_all).sum(-1)                          # [N, T]
+        return logp, entropy
+
+    return token_logp
+
+
+def make_optimizer(cfg: RLConfig):
+    return optax.chain(optax.clip_by_global_norm(cfg.grad_clip),
+                       optax.adamw(cfg.lr, b1=0.9, b2=0.99, weight_decay=cfg.weight_decay))
+
+
+def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
+    """The jitted update: (params, opt_state, ref_params, batch, old_logp|None) -> (params, opt_state, stats).
+
+    With old_logp None (mu = 1, fully on-policy) the ratio is exp(logp - stop_gradient(logp)) = 1,
+    whose gradient is the plain policy gradient; clipping then never triggers.
+    """
+    token_logp = make_token_logp(graphdef, pad_id)
+    loss_fn = LOSSES[cfg.loss].loss
+
+    def objective(params, ref_logp, batch, old_logp):
+        logp, entropy = token_logp(params, batch.prompts, batch.tokens, batch.mask)
+        old = jax.lax.stop_gradient(logp) if old_logp is None else old_logp
+        parts = loss_fn(logp, old, ref_logp, batch.adv, batch.mask, cfg.clip_eps, cfg.clip_eps_high, cfg.beta)
+        return parts.loss, (parts, masked_mean(jax.lax.stop_gradient(entropy), batch.mask))
+
+    @jax.jit
+    def update(params, opt_state, ref_params, batch, old_logp=None):
+        ref_logp, _ = token_logp(ref_params, batch.prompts, batch.tokens, batch.mask)
+        ref_logp = jax.lax.stop_gradient(ref_logp)
+        (loss, (parts, entropy)), grads = jax.value_and_grad(objective, has_aux=True)(
+            params, ref_logp, batch, old_logp)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        stats = {"loss": loss, "kl": parts.kl, "clip_fraction": parts.clip_fraction, "entropy": entropy,
+                 "grad_norm": optax.global_norm(grads)}
+        return params, opt_state, stats
+
+    return update, jax.jit(token_logp)
+
+
+def advantages(cfg: RLConfig, rewards: np.ndarray) -> np.ndarray:
+    """Rewards [N] (groups contiguous) -> advantages [N] with the configured variant's estimator."""
+    r = jnp.asarray(rewards, jnp.float32).reshape(-1, cfg.group_size)              # [B, G]
+    return np.asarray(LOSSES[cfg.loss].advantages(r)).reshape(-1)

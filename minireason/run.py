@@ -1,0 +1,258 @@
+"""The whole pipeline of `python train.py`: corpus -> tokenizer -> pretraining -> RL -> evaluation.
+
+Each stage checkpoints into the run folder (see runfiles.py) and `resume=True` picks up where the
+last checkpoint left off. Randomness is a pure function of (seed, step): the RL step's sampling key is
+fold_in(key, step) and its prompts come from a generator seeded with (seed, step), so a resumed run
+draws exactly what the uninterrupted run would have drawn.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm import tqdm
+
+from minireason import checkpoint, corpus, evaluate, metrics, pretrain, rl, runfiles, sampling
+from minireason import model as model_lib
+from minireason.config import Config, dumps, from_dict, validate
+from minireason.tasks import FAMILIES, heldout_set
+from minireason.tokenizer import Tokenizer
+
+SUMMARY_KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate")
+HELDOUT_TRACES = 512      # traces for the held-out pretraining loss
+
+
+def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
+    """Create or reopen the run folder; returns the config to use (the stored one on resume)."""
+    cfg_path = os.path.join(out, "config.json")
+    if resume:
+        if not os.path.exists(cfg_path):
+            raise runfiles.RunFolderError(f"nothing to resume: {out} holds no config.json")
+        return validate(from_dict(runfiles.read_json(cfg_path)))
+    if os.path.exists(cfg_path):
+        raise runfiles.RunFolderError(f"{out} already holds a run; pass --resume to continue it, or pick another --out")
+    os.makedirs(out, exist_ok=True)
+    runfiles.write_json(cfg_path, from_json_text(dumps(cfg)))
+    return cfg
+
+
+def from_json_text(text: str):
+    import json
+    return json.loads(text)
+
+
+def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
+    path = os.path.join(out, "tokenizer.model")
+    if os.path.exists(path):
+        return Tokenizer.load(path)
+    texts = [e.prompt + e.completion for e in examples[:20000]]
+    return Tokenizer.train(texts, cfg.data.vocab_size, path)
+
+
+def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log, echo):
+    """Next-token pretraining with checkpoints in out/pretrain; returns (base params, wall seconds)."""
+    p = cfg.pretrain
+    row_len = cfg.data.prompt_len + cfg.data.completion_len
+    packed, dropped = corpus.pack(examples, tok, row_len, cfg.data.prompt_len, cfg.data.completion_len)
+    if dropped:
+        echo(f"{dropped} of {len(examples)} traces exceed data.completion_len={cfg.data.completion_len} tokens "
+             "and are left out of pretraining")
+    heldout, _ = corpus.pack(corpus.make_examples(cfg.data, cfg.seed, HELDOUT_TRACES, heldout=True), tok, row_len,
+                          cfg.data.prompt_len, cfg.data.completion_len)
+    heldout_batch = tuple(jnp.asarray(a[: min(len(heldout.tokens), 64)]) for a in heldout)
+    optimizer = pretrain.make_optimizer(p)
+    state = {"params": params, "opt_state": optimizer.init(params)}
+    folder = os.path.join(out, "pretrain")
+    found = checkpoint.load_latest(folder, state, warn=echo)
+    start, wall = 0, 0.0
+    if found:
+        state, meta, _ = found
+        start, wall = meta["step"], meta["wall"]
+    if start >= p.steps:
+        return state["params"], wall
+    train_step, eval_loss = pretrain.make_train_step(graphdef, optimizer), pretrain.make_eval_loss(graphdef)
+    params, opt_state = state["params"], state["opt_state"]
+    t0 = time.time() - wall
+    bar = tqdm(range(start, p.steps), initial=start, total=p.steps, desc="pretrain", dynamic_ncols=True)
+    for step in bar:
+        params, opt_state, loss = train_step(params, opt_state, pretrain.batch_at(packed, step, p.batch_size, cfg.seed))
+        done = step + 1
+        if done % 10 == 0 or done == p.steps:
+            row = {"stage": "pretrain", "step": done, "loss": float(loss)}
+            if done % p.eval_every == 0 or done == p.steps:
+                row["heldout_loss"] = float(eval_loss(params, heldout_batch))
+                checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
+                                           {"step": done, "wall": time.time() - t0}, keep=2)
+            log.write(row)
+            bar.set_postfix(loss=f"{row['loss']:.3f}")
+    return params, time.time() - t0
+
+
+def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, echo):
+    """The RL stage with checkpoints in out/rl; returns (final params, wall seconds)."""
+    r, d = cfg.rl, cfg.data
+    optimizer = rl.make_optimizer(r)
+    update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
+    curriculum = rl.Curriculum(d.families, d.difficulties, r.curriculum, )
+    state = {"params": base_params, "opt_state": optimizer.init(base_params)}
+    folder = os.path.join(out, "rl")
+    found = checkpoint.load_latest(folder, state, warn=echo)
+    start, wall = 0, 0.0
+    if found:
+        state, meta, _ = found
+        start, wall = meta["step"], meta["wall"]
+        curriculum.load(meta["curriculum"])
+    params, opt_state = state["params"], state["opt_state"]
+    key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
+    t0 = time.time() - wall
+    bar = tqdm(range(start, r.steps), initial=start, total=r.steps, desc="rl", dynamic_ncols=True)
+    for step in bar:
+        # 1. prompts: B problems near the edge of competence, each repeated G times
+        problems = rl.prompt_batch(np.random.default_rng([cfg.seed, 101, step]), d, curriculum,
+                                   r.prompts_per_step, r.group_size)
+        prompts = tok.encode_prompts([corpus.prompt_text(p) for p in problems], d.prompt_len)
+        # 2. sample N = B*G completions in one compiled loop
+        t_start = time.time()
+        rollout = generate(params, jax.random.fold_in(key, step), prompts, r.temperature)
+        tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)
+        t_generate = time.time() - t_start
+        # 3. verify: reward 1 for an exact final answer
+        texts = tok.decode_completions(tokens, mask)
+        graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
+        rewards = np.array([g.verdict.reward for g in graded], np.float32)
+        # 4. group-relative advantages; 5. the update
+        batch = rl.Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
+                         jnp.asarray(rl.advantages(r, rewards)))
+        old_logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0] if r.updates_per_batch > 1 else None
+        t_start = time.time()
+        for _ in range(r.updates_per_batch):
+            params, opt_state, stats = update(params, opt_state, base_params, batch, old_logp)
+        stats = {k: float(v) for k, v in stats.items()}
+        t_update = time.time() - t_start
+        # 6. log, curriculum, checkpoint
+        done = step + 1
+        row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size), **stats,
+               "time_generate": t_generate, "time_update": t_update,
+               "curriculum": curriculum.state() if r.curriculum else None}
+        log.write(row)
+        if done % r.samples_every == 0 or done == 1:
+            for i in range(0, len(graded), r.group_size):
+                g = graded[i]
+                samples.write({"step": done, "task": g.problem, "completion": g.completion, "reward": g.verdict.reward})
+        curriculum.update(problems, rewards)
+        bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
+                        refl=f"{row['reflection_rate']:.2f}", kl=f"{row['kl']:.3f}")
+        if done % r.checkpoint_every == 0 or done == r.steps:
+            checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
+                                       {"step": done, "wall": time.time() - t0, "curriculum": curriculum.state()})
+    return params, time.time() - t0
+
+
+def domain_report(graded) -> dict:
+    """evaluate.report() per domain (arith, later code)."""
+    by_domain: dict = {}
+    for g in graded:
+        by_domain.setdefault(FAMILIES[g.problem["family"]].domain, []).append(g)
+    return {dom: evaluate.report(gs) for dom, gs in sorted(by_domain.items())}
+
+
+def make_summary(base: dict, final: dict, wall: dict) -> dict:
+    """summary.json: per domain, base vs final on the same held-out problems, overall and per difficulty."""
+    domains = {}
+    for dom in final:
+        pick = lambda rep: {k: rep.get(k, 0.0) for k in SUMMARY_KEYS}
+        extra = ("accuracy_reflect", "accuracy_noreflect", "step_accuracy", "truncation_rate",
+                 "style_share_direct", "style_share_step", "style_share_reflect")
+        domains[dom] = {
+            "base": pick(base[dom]), "final": pick(final[dom]),
+            "by_difficulty": {d: {"base": {k: base[dom]["by_difficulty"][d].get(k, 0.0) for k in SUMMARY_KEYS + extra},
+                                  "final": {k: final[dom]["by_difficulty"][d].get(k, 0.0) for k in SUMMARY_KEYS + extra}}
+                              for d in final[dom]["by_difficulty"]},
+            "by_family": {f: {"base": pick(base[dom]["by_family"][f]), "final": pick(final[dom]["by_family"][f])}
+                          for f in final[dom]["by_family"]},
+        }
+    return {"domains": domains, "wall_seconds": wall}
+
+
+def format_table(summary: dict) -> str:
+    """The before/after table printed at the end of train.py."""
+    lines = []
+    for dom, rep in summary["domains"].items():
+        lines.append(f"held-out {dom}: base -> final")
+        lines.append(f"  {'':28s}{'base':>8s}{'final':>8s}")
+        for k in SUMMARY_KEYS:
+            lines.append(f"  {k:28s}{rep['base'][k]:8.3f}{rep['final'][k]:8.3f}")
+        for d, row in rep["by_difficulty"].items():
+            b, f = row["base"], row["final"]
+            lines.append(f"  difficulty {d}: accuracy {b['accuracy']:.2f} -> {f['accuracy']:.2f}, "
+                         f"length {b['length_mean']:.0f} -> {f['length_mean']:.0f}, "
+                         f"reflection {b['reflection_rate']:.2f} -> {f['reflection_rate']:.2f}")
+    w = summary["wall_seconds"]
+    lines.append("wall seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in w.items()))
+    return "\n".join(lines)
+
+
+def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
+    """Run (or resume) the whole pipeline in `out`; returns the summary dict."""
+    t_total = time.time()
+    cfg = open_run_folder(validate(cfg), out, resume)
+    d = cfg.data
+    metrics_path, samples_path = os.path.join(out, "metrics.jsonl"), os.path.join(out, "samples.jsonl")
+
+    examples = corpus.make_examples(d, cfg.seed, d.corpus_size)
+    tok = build_tokenizer(cfg, out, examples)
+    graphdef, params = model_lib.init(cfg.model, tok.vocab_size, cfg.seed)
+    echo(f"model: {model_lib.count_params(params):,} parameters; vocabulary {tok.vocab_size}; "
+         f"corpus {len(examples):,} traces")
+
+    if resume:   # drop log rows past the checkpoints we resume from
+        pre = checkpoint.list_checkpoints(os.path.join(out, "pretrain"))
+        rls = checkpoint.list_checkpoints(os.path.join(out, "rl"))
+        last = lambda paths: int(os.path.basename(paths[-1]).split("_")[1].split(".")[0]) if paths else 0
+        pre_step, rl_step = last(pre), last(rls)
+        keep = lambda row: row.get("step", 0) <= (pre_step if row.get("stage") == "pretrain" else rl_step)
+        runfiles.truncate_jsonl(metrics_path, keep)
+        runfiles.truncate_jsonl(samples_path, lambda row: row.get("step", 0) <= rl_step)
+    log, samples = runfiles.Jsonl(metrics_path), runfiles.Jsonl(samples_path)
+
+    wall = {}
+    base_params, wall["pretrain"] = run_pretraining(cfg, out, graphdef, params, tok, examples, log, echo)
+
+    generate = sampling.make_generate(graphdef, cfg.model, d.completion_len, tok.pad_id, tok.eos_id, cfg.rl.top_k)
+    eval_problems = heldout_set(cfg.seed, d.families, d.difficulties, cfg.eval.problems_per_difficulty,
+                                d.heldout_percent)
+    eval_key = jax.random.fold_in(jax.random.key(cfg.seed), 2)
+    e = cfg.eval
+
+    def held_out(params):
+        graded = evaluate.evaluate(generate, params, eval_key, tok, eval_problems, e.batch_size, d.prompt_len,
+                                   e.temperature)
+        return domain_report(graded)
+
+    base_path = os.path.join(out, "eval_base.json")
+    t0 = time.time()
+    if os.path.exists(base_path):
+        base_eval = runfiles.read_json(base_path)
+    else:
+        echo("evaluating the base model on held-out problems ...")
+        base_eval = held_out(base_params)
+        runfiles.write_json(base_path, base_eval)
+    wall_eval = time.time() - t0
+
+    final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, echo)
+
+    t0 = time.time()
+    echo("evaluating the final model on held-out problems ...")
+    final_eval = held_out(final_params)
+    wall["eval"] = wall_eval + time.time() - t0
+    wall["total"] = time.time() - t_total
+    log.close()
+    samples.close()
+
+    summary = make_summary(base_eval, final_eval, wall)
+    runfiles.write_json(os.path.join(out, "summary.json"), summary)
+    echo(format_table(summary))
+    return summary

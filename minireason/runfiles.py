@@ -1,0 +1,70 @@
+"""The run folder: what it holds, and writing its files so that a crash never leaves half a file.
+
+    config.json       the full configuration of the run
+    tokenizer.model   the SentencePiece model trained on this run's corpus
+    pretrain/         checkpoints of pretraining (the last one is the base model)
+    rl/               checkpoints of RL
+    metrics.jsonl     one JSON object a line; every row has `stage` and `step`
+    samples.jsonl     sampled completions: `step`, `task` (the problem), `completion`, `reward`
+    eval_base.json    held-out evaluation of the base model (kept so a resumed run need not redo it)
+    summary.json      base vs final model on held-out problems, and wall seconds per stage
+"""
+from __future__ import annotations
+
+import json
+import os
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be used; the message is one line for the user."""
+
+
+def write_json(path: str, obj) -> None:
+    """Write JSON atomically: a temporary file, flushed and fsynced, then renamed over `path`."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: str):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise RunFolderError(f"cannot read {path}: {e}") from None
+
+
+class Jsonl:
+    """Append-only JSON-lines log, flushed after each row."""
+
+    def __init__(self, path: str):
+        self.f = open(path, "a")
+
+    def write(self, row: dict) -> None:
+        self.f.write(json.dumps(row) + "\n")
+        self.f.flush()
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def truncate_jsonl(path: str, keep) -> None:
+    """On resume: drop rows written after the checkpoint we resume from (keep(row) is False)."""
+    if not os.path.exists(path):
+        return
+    rows = []
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue                      # a half-written last line from a crash
+            if keep(row):
+                rows.append(line if line.endswith("\n") else line + "\n")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.writelines(rows)
+    os.replace(tmp, path)

@@ -1,0 +1,224 @@
+"""The arithmetic domain: column addition and subtraction, and Countdown-style search.
+
+Why these families (see shared/research/feasibility.md): on plain column arithmetic RL soon makes the
+chain of thought reliable, and a check that only re-does the work stops paying; reflection fades. On
+**Countdown** a first attempt fails *for lack of information*: the right signs cannot be read off the
+numbers, so writing an attempt, checking it against the target and, after `wait`, trying the next
+candidate in a fixed order keeps paying for as long as problems stay hard. The column families keep
+the inverse check ("does s - b - c give back a?") that catches slips in a step.
+
+Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); Countdown uses d+1 numbers
+from 1..9 (2, 4, 8 sign patterns to search).
+
+Trace styles, each written by `trace(problem, style, rng, noise)`:
+    direct   the answer alone
+    step     the worked steps, then the answer (each step wrong with probability `step_noise`,
+             and the error carried through, so the answer is wrong too)
+    reflect  the steps, each followed by a check; a first pass is wrong with probability
+             `first_pass_error`, the check says `no`, and `wait` introduces the corrected step.
+             (`9+6+0=14 check 14-6-0=9 no wait 9+6+0=15` or `9+6+0=15 check 15-6-0=9 ok`)
+             For Countdown: a systematic search over sign patterns, each attempt checked against
+             the target, stopping at the first hit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from minireason.traces import Step, completion_text, evaluate
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Error injection of the corpus (fields of DataConfig of the same names)."""
+    step_noise: float = 0.05
+    first_pass_error: float = 0.5
+    direct_noise: float = 0.1
+
+
+_NUMBER_RE = re.compile(r"^(0|[1-9][0-9]{0,11})$", re.ASCII)
+
+
+def _slip(rng: np.random.Generator, value: int, low: int = 0, high: int | None = None) -> int:
+    """A plausible wrong value: off by one, kept inside [low, high]."""
+    wrong = value + (1 if rng.random() < 0.5 else -1)
+    if wrong < low or (high is not None and wrong > high):
+        wrong = value - (wrong - value)
+    return wrong
+
+
+# ----------------------------------------------------------------------------- column arithmetic
+
+class _ColumnFamily:
+    """Shared code of `add` and `sub`: one step per digit column, least significant digit first."""
+    name = ""
+    domain = "arith"
+    symbol = "+"
+
+    def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        n = difficulty + 1
+        lo, hi = 10 ** (n - 1), 10 ** n
+        a, b = int(rng.integers(lo, hi)), int(rng.integers(lo, hi))
+        if self.symbol == "-" and a < b:
+            a, b = b, a
+        return {"family": self.name, "difficulty": difficulty, "a": a, "b": b}
+
+    def prompt(self, p: dict) -> str:
+        return f"{p['a']}{self.symbol}{p['b']}"
+
+    def correct_answer(self, p: dict) -> str:
+        return str(p["a"] + p["b"] if self.symbol == "+" else p["a"] - p["b"])
+
+    def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        if style == "direct":
+            answer = self.correct_answer(p)
+            if rng.random() < noise.direct_noise:
+                answer = str(_slip(rng, int(answer)))
+            return completion_text([], answer)
+        n = len(str(max(p["a"], p["b"])))
+        a_digits = [int(c) for c in str(p["a"]).zfill(n)[::-1]]
+        b_digits = [int(c) for c in str(p["b"]).zfill(n)[::-1]]
+        items, digits, carry = [], [], 0
+        for a_d, b_d in zip(a_digits, b_digits):
+            top, value = self.column_top(a_d, b_d, carry)
+            expr = f"{top}{self.symbol}{b_d}{self.symbol}{carry}" if self.symbol == "+" \
+                else f"{top}-{b_d}-{carry}"
+            if style == "step":
+                written = _slip(rng, value, 0, 18 if self.symbol == "+" else 9) \
+                    if rng.random() < noise.step_noise else value
+                items.append(f"{expr}={written}")
+            else:
+                if rng.random() < noise.first_pass_error:     # a slip, caught by the check, redone
+                    wrong = _slip(rng, value, 0, 18 if self.symbol == "+" else 9)
+                    items += [f"{expr}={wrong}", "check", self.inverse(wrong, b_d, carry, top), "no", "wait",
+                              f"{expr}={value}"]
+                else:
+                    items += [f"{expr}={value}", "check", self.inverse(value, b_d, carry, top), "ok"]
+                written = value
+            digits.append(written % 10)
+            carry = self.next_carry(top, written, a_d)
+        answer_value = sum(d * 10 ** i for i, d in enumerate(digits))
+        if self.symbol == "+":
+            answer_value += carry * 10 ** len(digits)
+        return completion_text(items, str(answer_value))
+
+    def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
+        """Exact integer answer, ASCII digits, no sign, no leading zeros, no extra text."""
+        if not _NUMBER_RE.match(answer):
+            return False, "unparsable answer"
+        return (answer == self.correct_answer(p)), ("" if answer == self.correct_answer(p) else "wrong value")
+
+    def step_ok(self, p: dict, step: Step | None) -> bool:
+        """A column step is good when its arithmetic is right."""
+        return step is not None and step.correct
+
+
+class AddFamily(_ColumnFamily):
+    """a + b, column by column: step `a+b+c=s` (c the carry in), check `s-b-c=a`."""
+    name, symbol = "add", "+"
+
+    def column_top(self, a_d, b_d, carry):
+        return a_d, a_d + b_d + carry
+
+    def inverse(self, value, b_d, carry, top):
+        return f"{value}-{b_d}-{carry}={top}"
+
+    def next_carry(self, top, written, a_d):
+        return 1 if written >= 10 else 0
+
+
+class SubFamily(_ColumnFamily):
+    """a - b (a >= b), column by column: step `t-b-c=d` with t = a or a+10 when borrowing, check `d+b+c=t`."""
+    name, symbol = "sub", "-"
+
+    def column_top(self, a_d, b_d, borrow):
+        top = a_d + 10 if a_d - b_d - borrow < 0 else a_d
+        return top, top - b_d - borrow
+
+    def inverse(self, value, b_d, borrow, top):
+        return f"{value}+{b_d}+{borrow}={top}"
+
+    def next_carry(self, top, written, a_d):
+        return 1 if top >= 10 else 0
+
+
+# ----------------------------------------------------------------------------- countdown
+
+def _signs(n_ops: int, index: int) -> str:
+    """The index-th sign pattern in search order: binary counting with + before - ('++', '+-', '-+', '--')."""
+    return "".join("-" if (index >> (n_ops - 1 - k)) & 1 else "+" for k in range(n_ops))
+
+
+def _expression(numbers: list[int], signs: str) -> str:
+    return str(numbers[0]) + "".join(s + str(x) for s, x in zip(signs, numbers[1:]))
+
+
+class CountdownFamily:
+    """Reach the target by putting + or - between the given numbers (kept in order, read left to right).
+
+    Example: `reach 6 with 3 5 8` -> `3-5+8`. Search: `3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no
+    wait 3-5+8=6 check 6=6 ok`, then the answer `3-5+8`.
+    """
+    name = "countdown"
+    domain = "arith"
+
+    def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        n = difficulty + 1
+        while True:
+            numbers = [int(x) for x in rng.integers(1, 10, size=n)]
+            signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
+            target = evaluate(_expression(numbers, signs))
+            if target >= 0:
+                return {"family": self.name, "difficulty": difficulty, "numbers": numbers, "target": target}
+
+    def prompt(self, p: dict) -> str:
+        return f"reach {p['target']} with " + " ".join(map(str, p["numbers"]))
+
+    def solutions(self, p: dict) -> list[str]:
+        """Every sign pattern that reaches the target, in search order."""
+        n_ops = len(p["numbers"]) - 1
+        exprs = [_expression(p["numbers"], _signs(n_ops, i)) for i in range(2 ** n_ops)]
+        return [e for e in exprs if evaluate(e) == p["target"]]
+
+    def correct_answer(self, p: dict) -> str:
+        return self.solutions(p)[0]
+
+    def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        numbers, target = p["numbers"], p["target"]
+        n_ops = len(numbers) - 1
+        candidates = [_expression(numbers, _signs(n_ops, i)) for i in range(2 ** n_ops)]
+        solution = str(rng.choice(self.solutions(p)))          # the step/direct writer "knows" one solution
+        if style == "direct":
+            guess = str(rng.choice(candidates)) if rng.random() < noise.direct_noise else solution
+            return completion_text([], str(guess))
+        if style == "step":
+            value = evaluate(solution)
+            written = _slip(rng, value) if rng.random() < noise.step_noise else value
+            return completion_text([f"{solution}={written}"], str(solution))
+        items, answer = [], candidates[-1]
+        for expr in candidates:                             # systematic search in a fixed order
+            value = evaluate(expr)
+            written = _slip(rng, value) if rng.random() < noise.step_noise else value
+            hit = written == target
+            if items:
+                items.append("wait")
+            items += [f"{expr}={written}", "check", f"{written}={target}", "ok" if hit else "no"]
+            if hit:
+                answer = expr
+                break
+        return completion_text(items, answer)
+
+    def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
+        """The answer must use the given numbers in order, joined by + or -, and reach the target."""
+        if len(answer) > 64 or evaluate(answer) is None or answer.startswith("-"):
+            return False, "unparsable answer"
+        used = [int(x) for x in re.findall(r"[0-9]+", answer, re.ASCII)]
+        if used != p["numbers"] or any(len(x) > 1 and x[0] == "0" for x in re.findall(r"[0-9]+", answer)):
+            return False, "numbers differ from the problem's"
+        return (evaluate(answer) == p["target"]), ("" if evaluate(answer) == p["target"] else "wrong value")
+
+    def step_ok(self, p: dict, step: Step | None) -> bool:
+        """An attempt is good when its arithmetic is right and it reaches the target."""
+        return step is not None and step.correct and step.truth == p["target"]
