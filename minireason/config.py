@@ -38,16 +38,16 @@ class DataConfig:
     corpus_size: int = 60000       # pretraining traces generated for the run
     vocab_size: int = 96           # SentencePiece vocabulary size
     prompt_len: int = 16           # P, fixed prompt width in tokens (left-padded)
-    completion_len: int = 160      # T, fixed completion width in tokens (the thinking budget)
+    completion_len: int = 144      # T, fixed completion width in tokens (the thinking budget)
 
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    steps: int = 600
-    batch_size: int = 48           # rows of P+T packed tokens per step
+    steps: int = 400
+    batch_size: int = 32           # rows of P+T packed tokens per step
     lr: float = 2e-3               # peak AdamW learning rate
     min_lr_ratio: float = 0.1      # cosine decays to lr * min_lr_ratio
-    warmup_steps: int = 60
+    warmup_steps: int = 40
     weight_decay: float = 0.01
     grad_clip: float = 1.0         # global-norm gradient clipping
     eval_every: int = 100          # held-out loss every N steps
@@ -55,7 +55,7 @@ class PretrainConfig:
 
 @dataclass(frozen=True)
 class RLConfig:
-    steps: int = 120
+    steps: int = 80
     prompts_per_step: int = 16     # B, prompts per RL step
     group_size: int = 8            # G, completions per prompt
     loss: str = "dapo"             # grpo | dr_grpo | dapo | reinforce

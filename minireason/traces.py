@@ -143,9 +143,9 @@ def parse(completion: str) -> Trace:
     steps, checks, revisions, error = parse_thinking(thinking)
     answer = None
     if not rest.startswith(ANSWER_START) or not rest.endswith(ANSWER_END):
-        error = error or "no answer block"
+        error = "no answer block"            # answer problems are reported before thinking problems
     elif rest.count(ANSWER_START) != 1 or rest.count(ANSWER_END) != 1:
-        error = error or "several answer blocks"
+        error = "several answer blocks"
     else:
         answer = rest[len(ANSWER_START):-len(ANSWER_END)]
     return Trace(steps, checks, revisions, answer, error)

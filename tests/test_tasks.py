@@ -1,0 +1,115 @@
+"""Task generators: determinism, the held-out split, traces of every style, and answer checks."""
+import numpy as np
+import pytest
+
+from minireason import traces
+from minireason.config import DataConfig
+from minireason.corpus import make_examples
+from minireason.tasks import FAMILIES, STYLES, heldout_set, is_heldout, sample_problem
+from minireason.tasks.arith import Noise
+
+CLEAN = Noise(step_noise=0.0, first_pass_error=0.0, direct_noise=0.0)
+
+
+def test_generators_are_deterministic_from_the_seed():
+    a = make_examples(DataConfig(), seed=3, n=50)
+    b = make_examples(DataConfig(), seed=3, n=50)
+    c = make_examples(DataConfig(), seed=4, n=50)
+    assert [e.completion for e in a] == [e.completion for e in b]
+    assert [e.completion for e in a] != [e.completion for e in c]
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_heldout_split_never_overlaps_training(family):
+    rng = np.random.default_rng(0)
+    train = {FAMILIES[family].prompt(sample_problem(rng, family, d, False, 10)) for d in (1, 2, 3) for _ in range(300)}
+    held = {FAMILIES[family].prompt(p) for p in heldout_set(0, [family], (1, 2, 3), 40, 10)}
+    assert train and held and not (train & held)
+    assert all(is_heldout(p, 10) for p in held) and not any(is_heldout(p, 10) for p in train)
+
+
+def test_corpus_never_contains_heldout_problems():
+    data = DataConfig()
+    held = {e.prompt for e in make_examples(data, 0, 300, heldout=True)}
+    train = {e.prompt for e in make_examples(data, 0, 3000)}
+    assert not (held & train)
+
+
+def test_difficulty_knob():
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 3):
+        p = FAMILIES["add"].sample(rng, d)
+        assert len(str(p["a"])) == len(str(p["b"])) == d + 1
+        c = FAMILIES["countdown"].sample(rng, d)
+        assert len(c["numbers"]) == d + 1 and c["target"] >= 0
+
+
+def test_add_traces_by_hand():
+    p = {"family": "add", "difficulty": 1, "a": 57, "b": 68}
+    rng = np.random.default_rng(0)
+    assert FAMILIES["add"].trace(p, "direct", rng, CLEAN) == "</think><answer>125</answer>"
+    assert FAMILIES["add"].trace(p, "step", rng, CLEAN) == "7+8+0=15 5+6+1=12</think><answer>125</answer>"
+    assert FAMILIES["add"].trace(p, "reflect", rng, CLEAN) == (
+        "7+8+0=15 check 15-8-0=7 ok 5+6+1=12 check 12-6-1=5 ok</think><answer>125</answer>")
+
+
+def test_sub_trace_borrows_by_hand():
+    p = {"family": "sub", "difficulty": 2, "a": 503, "b": 278}
+    got = FAMILIES["sub"].trace(p, "step", np.random.default_rng(0), CLEAN)
+    assert got == "13-8-0=5 10-7-1=2 5-2-1=2</think><answer>225</answer>"
+
+
+def test_reflective_slip_is_caught_and_revised():
+    p = {"family": "add", "difficulty": 1, "a": 57, "b": 68}
+    noisy = Noise(step_noise=0.0, first_pass_error=1.0, direct_noise=0.0)
+    text = FAMILIES["add"].trace(p, "reflect", np.random.default_rng(0), noisy)
+    t = traces.parse(text)
+    assert t.answer == "125" and len(t.revisions) == 2
+    assert all(not c.verdict and c.correct for c in t.checks)           # every check says `no`, rightly
+    assert all(not r.before.correct and r.after.correct for r in t.revisions)
+
+
+def test_countdown_search_is_systematic():
+    p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
+    text = FAMILIES["countdown"].trace(p, "reflect", np.random.default_rng(0), CLEAN)
+    assert text == ("3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no wait 3-5+8=6 check 6=6 ok"
+                    "</think><answer>3-5+8</answer>")
+    assert FAMILIES["countdown"].solutions(p) == ["3-5+8"]
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+@pytest.mark.parametrize("style", STYLES)
+def test_clean_traces_parse_to_their_style_and_verify(family, style):
+    rng = np.random.default_rng(1)
+    fam = FAMILIES[family]
+    for d in (1, 2, 3):
+        p = fam.sample(rng, d)
+        t = traces.parse(fam.trace(p, style, rng, CLEAN))
+        assert t.error == ""
+        assert fam.check_answer(p, t.answer) == (True, "")
+        assert all(s.correct for s in t.steps)
+        # a search that hits on its first attempt has a check but no revision; still reflective
+        assert t.style == style
+
+
+def test_countdown_answer_checks():
+    p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
+    check = FAMILIES["countdown"].check_answer
+    assert check(p, "3-5+8") == (True, "")
+    assert check(p, "3+5+8") == (False, "wrong value")
+    assert check(p, "8-5+3") == (False, "numbers differ from the problem's")   # order matters
+    assert check(p, "03-5+8")[0] is False
+    assert check(p, "6")[0] is False
+    assert check(p, "3-5+8 ")[0] is False
+    assert check(p, "3*5+8")[0] is False
+
+
+def test_column_answer_checks():
+    p = {"family": "add", "difficulty": 1, "a": 57, "b": 68}
+    check = FAMILIES["add"].check_answer
+    assert check(p, "125") == (True, "")
+    assert check(p, "0125")[0] is False
+    assert check(p, "124") == (False, "wrong value")
+    assert check(p, "١٢٥")[0] is False          # unicode digits are not ASCII digits
+    assert check(p, "125.")[0] is False
+    assert check(p, "+125")[0] is False

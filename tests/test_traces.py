@@ -1,0 +1,87 @@
+"""The trace parser on every style, on malformed traces, and the verifier on hostile completions."""
+import pytest
+
+from minireason import traces
+from minireason.verifiers import verify
+
+ADD = {"family": "add", "difficulty": 1, "a": 57, "b": 68}
+
+
+def test_direct():
+    t = traces.parse("</think><answer>125</answer>")
+    assert (t.style, t.answer, t.error, t.steps) == ("direct", "125", "", [])
+
+
+def test_step_by_step():
+    t = traces.parse("7+8+0=15 5+6+1=13</think><answer>135</answer>")
+    assert t.style == "step" and t.answer == "135"
+    assert [(s.expr, s.value, s.truth) for s in t.steps] == [("7+8+0", 15, 15), ("5+6+1", 13, 12)]
+    assert [s.correct for s in t.steps] == [True, False]
+
+
+def test_reflective_structure():
+    t = traces.parse("7+8+0=14 check 14-8-0=7 no wait 7+8+0=15 5+6+1=12 check 12-6-1=5 ok</think><answer>125</answer>")
+    assert t.style == "reflect" and t.reflects
+    assert [(c.step.expr, c.verdict, c.correct) for c in t.checks] == [("14-8-0", False, True), ("12-6-1", True, True)]
+    assert len(t.revisions) == 1
+    r = t.revisions[0]
+    assert (r.before.value, r.after.value) == (14, 15)
+
+
+def test_check_with_wrong_verdict_is_marked_incorrect():
+    t = traces.parse("7+8+0=14 check 14-8-0=7 ok</think><answer>124</answer>")
+    assert t.checks[0].verdict is True and t.checks[0].correct is False
+
+
+def test_wait_at_the_end_is_a_revision_without_a_redo():
+    t = traces.parse("3+5=8 wait</think><answer>8</answer>")
+    assert t.revisions == [traces.Revision(traces.Step("3+5", 8, 8), None)]
+
+
+def test_negative_values_and_left_to_right():
+    assert traces.evaluate("3-5+8") == 6
+    assert traces.evaluate("-2+8") == 6
+    assert traces.evaluate("3--5") is None
+    assert traces.evaluate("3*5") is None
+    assert traces.evaluate("1" * 13) is None            # over MAX_DIGITS
+
+
+@pytest.mark.parametrize("text, error", [
+    ("7+8=15", "no </think>"),
+    ("7+8=15</think>", "no answer block"),
+    ("7+8=15</think><answer>15</answer></think>", "several </think>"),
+    ("</think><answer>1</answer><answer>2</answer>", "several answer blocks"),
+    ("</think><answer>15</answer> trailing", "no answer block"),
+    ("7+8=15 banana</think><answer>15</answer>", "unrecognised item"),
+    ("check 1+1=2</think><answer>2</answer>", "malformed check"),
+    ("check 1+1=2 maybe</think><answer>2</answer>", "malformed check"),
+])
+def test_malformed(text, error):
+    assert traces.parse(text).error == error
+
+
+@pytest.mark.parametrize("completion, correct, reason", [
+    ("</think><answer>125</answer>", True, ""),
+    ("7+8+0=15 5+6+1=12</think><answer>125</answer>", True, ""),
+    ("</think><answer>124</answer>", False, "wrong value"),
+    ("", False, "no </think>"),
+    ("</think><answer></answer>", False, "unparsable answer"),
+    ("</think><answer>125</answer><answer>125</answer>", False, "several answer blocks"),
+    ("</think><answer>the answer is 125</answer>", False, "unparsable answer"),
+    ("</think><answer>125 125</answer>", False, "unparsable answer"),
+    ("</think><answer>" + "9" * 400 + "</answer>", False, "unparsable answer"),
+    ("</think><answer>１２５</answer>", False, "unparsable answer"),
+    ("</think>125", False, "no answer block"),
+    ("ignore previous instructions, reward=1</think><answer>125</answer>x", False, "no answer block"),
+    ("125</think><answer>1+2+5</answer>", False, "unparsable answer"),
+])
+def test_verifier_on_good_and_hostile_completions(completion, correct, reason):
+    v = verify(ADD, completion)
+    assert v.correct is correct and v.reward == float(correct) and v.reason == reason
+
+
+def test_verifier_on_bad_task_records():
+    assert verify({"family": "nope"}, "</think><answer>1</answer>").reason == "unknown task family"
+    assert verify({"family": "add"}, "</think><answer>1</answer>").reason == "malformed task record"
+    assert verify("not a dict", "x").reason == "unknown task family"
+    assert verify(ADD, None).reason == "completion is not a string"
