@@ -20,7 +20,7 @@ class ModelConfig:
     d_model: int = 128          # D, residual width
     n_layers: int = 4
     n_heads: int = 4            # H; head width is D / H
-    d_mlp: int = 512            # hidden width of the MLP
+    d_mlp: int = 384            # hidden width of the (SwiGLU) MLP
     rope_base: float = 10000.0  # rotary position base frequency
 
 
@@ -32,13 +32,13 @@ class DataConfig:
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
     style_weights: tuple[float, ...] = (0.45, 0.37, 0.18)
     step_noise: float = 0.05       # chance that a written step (step-by-step style) is wrong
-    first_pass_error: float = 0.4  # reflective traces: chance a step's first pass is wrong (then caught)
+    first_pass_error: float = 0.3  # reflective traces: chance a step's first pass is wrong (then caught)
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
     heldout_percent: int = 10      # share of the problem space reserved for evaluation (by hash)
     corpus_size: int = 60000       # pretraining traces generated for the run
     vocab_size: int = 96           # SentencePiece vocabulary size
     prompt_len: int = 16           # P, fixed prompt width in tokens (left-padded)
-    completion_len: int = 144      # T, fixed completion width in tokens (the thinking budget)
+    completion_len: int = 112      # T, fixed completion width in tokens (the thinking budget)
 
 
 @dataclass(frozen=True)

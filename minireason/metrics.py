@@ -7,8 +7,9 @@ Definitions (DESIGN.md, "Metrics must not flatter"):
     truncation_rate            share of completions that hit the length limit without </answer>
     zero_variance_groups       share of prompt groups whose G rewards are all equal (no learning signal)
     reflection_rate            share of completions with at least one check or revision event
-    effective_reflection_rate  share of revision events (`wait`) whose step before was wrong and whose
-                               step after is right (Family.step_ok), i.e. revisions that fixed something
+    effective_reflection_rate  share of revision events (`wait`) that turned a wrong value into a right
+                               one (Family.revision_fixed: a wrong column redone right; a missed
+                               Countdown attempt followed by one that reaches the target)
     step_accuracy              share of written steps whose arithmetic is right
     style_share_*, accuracy_*  share and accuracy of each style (direct, step, reflect)
 """
@@ -48,7 +49,7 @@ def _mean(values) -> float:
 def _effective(g: Graded) -> tuple[int, int]:
     """(revisions that turned a wrong step right, all revisions) of one completion."""
     fam = family_of(g.problem)
-    good = sum(1 for r in g.trace.revisions if not fam.step_ok(g.problem, r.before) and fam.step_ok(g.problem, r.after))
+    good = sum(1 for r in g.trace.revisions if fam.revision_fixed(g.problem, r))
     return good, len(g.trace.revisions)
 
 

@@ -7,15 +7,15 @@ THINKING is a space-separated sequence of items:
                      claimed to equal the integer V, e.g. `8+7+0=15` or `3-5+8=6`
     check E=V ok     a check: E recomputed and compared with V; the verdict is `ok` or `no`
     check E=V no
-    wait             a revision: the step before it is dropped and redone by the step after it
+    wait             a revision: the step before it is dropped and redone by the steps after it
 
 The three styles of the corpus are recognisable from these items alone:
     direct      no items at all                          `</think><answer>579</answer>`
-    step        steps only                               `9+6+0=15 7+8+1=16</think><answer>165</answer>`
-    reflect     at least one check or revision           `9+6+0=14 check 14-6-0=9 no wait 9+6+0=15 ...`
+    step        steps only                               `9+6=15 7+8+1=16</think><answer>165</answer>`
+    reflect     at least one check or revision           `9+6=14 check 14-6=9 no wait 9+6=15 ...`
 
 `parse` recovers the structure (steps, checks, revisions, answer) without knowing the task; tasks
-judge the steps (see `Family.step_ok`).
+judge whether a revision fixed something (see `revision_fixed` of each family).
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Check(NamedTuple):
 
 class Revision(NamedTuple):
     before: Step | None   # the last step written before `wait`
-    after: Step | None    # the first step written after it
+    after: list[Step]     # the steps written after it, up to the next check, `wait` or the end
 
 
 class Trace(NamedTuple):
@@ -96,37 +96,41 @@ def parse_step(text: str) -> Step | None:
 def parse_thinking(thinking: str) -> tuple[list[Step], list[Check], list[Revision], str]:
     """Split the thinking into steps, checks and revisions; the last value says what was malformed."""
     steps, checks, revisions = [], [], []
-    pending: Revision | None = None      # a `wait` whose redo step has not been seen yet
+    redo: Revision | None = None         # the revision whose redo steps are being collected
     last_step: Step | None = None
     items = thinking.split(" ") if thinking else []
-    i = 0
+    error, i = "", 0
     while i < len(items):
         item = items[i]
         if item == "wait":
-            if pending is not None:
-                revisions.append(pending)
-            pending = Revision(last_step, None)
+            if redo is not None:
+                revisions.append(redo)
+            redo = Revision(last_step, [])
             i += 1
         elif item == "check":
             step = parse_step(items[i + 1]) if i + 1 < len(items) else None
             verdict = items[i + 2] if i + 2 < len(items) else None
             if step is None or verdict not in ("ok", "no"):
-                return steps, checks, revisions + ([pending] if pending else []), "malformed check"
+                error = "malformed check"
+                break
             checks.append(Check(step, verdict == "ok"))
+            if redo is not None:
+                revisions.append(redo)
+                redo = None
             i += 3
         else:
             step = parse_step(item)
             if step is None:
-                return steps, checks, revisions + ([pending] if pending else []), "unrecognised item"
+                error = "unrecognised item"
+                break
             steps.append(step)
-            if pending is not None:
-                revisions.append(pending._replace(after=step))
-                pending = None
+            if redo is not None:
+                redo.after.append(step)
             last_step = step
             i += 1
-    if pending is not None:
-        revisions.append(pending)
-    return steps, checks, revisions, ""
+    if redo is not None:
+        revisions.append(redo)
+    return steps, checks, revisions, error
 
 
 def parse(completion: str) -> Trace:

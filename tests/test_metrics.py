@@ -40,7 +40,7 @@ def test_zero_variance_groups_with_mixed_rewards(graded):
 
 def test_countdown_revision_is_effective_only_when_it_reaches_the_target():
     p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
-    c = ("3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no wait 3-5+8=6 check 6=6 ok"
+    c = ("3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok"
          "</think><answer>3-5+8</answer>")
     m = metrics.summarize(metrics.grade([p], [c], [40], [False]))
     assert m["effective_reflection_rate"] == pytest.approx(0.5)   # 2 revisions, the second hits

@@ -41,22 +41,23 @@ def test_difficulty_knob():
         p = FAMILIES["add"].sample(rng, d)
         assert len(str(p["a"])) == len(str(p["b"])) == d + 1
         c = FAMILIES["countdown"].sample(rng, d)
-        assert len(c["numbers"]) == d + 1 and c["target"] >= 0
+        assert len(c["numbers"]) == min(d + 1, 3) and c["target"] >= 0
+        assert max(c["numbers"]) <= (9 if d < 3 else 19)
 
 
 def test_add_traces_by_hand():
     p = {"family": "add", "difficulty": 1, "a": 57, "b": 68}
     rng = np.random.default_rng(0)
     assert FAMILIES["add"].trace(p, "direct", rng, CLEAN) == "</think><answer>125</answer>"
-    assert FAMILIES["add"].trace(p, "step", rng, CLEAN) == "7+8+0=15 5+6+1=12</think><answer>125</answer>"
+    assert FAMILIES["add"].trace(p, "step", rng, CLEAN) == "7+8=15 5+6+1=12</think><answer>125</answer>"
     assert FAMILIES["add"].trace(p, "reflect", rng, CLEAN) == (
-        "7+8+0=15 check 15-8-0=7 ok 5+6+1=12 check 12-6-1=5 ok</think><answer>125</answer>")
+        "7+8=15 check 15-8=7 ok 5+6+1=12 check 12-6-1=5 ok</think><answer>125</answer>")
 
 
 def test_sub_trace_borrows_by_hand():
     p = {"family": "sub", "difficulty": 2, "a": 503, "b": 278}
     got = FAMILIES["sub"].trace(p, "step", np.random.default_rng(0), CLEAN)
-    assert got == "13-8-0=5 10-7-1=2 5-2-1=2</think><answer>225</answer>"
+    assert got == "13-8=5 10-7-1=2 5-2-1=2</think><answer>225</answer>"
 
 
 def test_reflective_slip_is_caught_and_revised():
@@ -66,14 +67,18 @@ def test_reflective_slip_is_caught_and_revised():
     t = traces.parse(text)
     assert t.answer == "125" and len(t.revisions) == 2
     assert all(not c.verdict and c.correct for c in t.checks)           # every check says `no`, rightly
-    assert all(not r.before.correct and r.after.correct for r in t.revisions)
+    assert all(not r.before.correct and r.after[0].correct for r in t.revisions)
+    assert all(FAMILIES["add"].revision_fixed(p, r) for r in t.revisions)
 
 
 def test_countdown_search_is_systematic():
     p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
     text = FAMILIES["countdown"].trace(p, "reflect", np.random.default_rng(0), CLEAN)
-    assert text == ("3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no wait 3-5+8=6 check 6=6 ok"
+    assert text == ("3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok"
                     "</think><answer>3-5+8</answer>")
+    t = traces.parse(text)
+    assert [len(r.after) for r in t.revisions] == [2, 2]
+    assert [FAMILIES["countdown"].revision_fixed(p, r) for r in t.revisions] == [False, True]
     assert FAMILIES["countdown"].solutions(p) == ["3-5+8"]
 
 

@@ -25,7 +25,7 @@ def test_reflective_structure():
     assert [(c.step.expr, c.verdict, c.correct) for c in t.checks] == [("14-8-0", False, True), ("12-6-1", True, True)]
     assert len(t.revisions) == 1
     r = t.revisions[0]
-    assert (r.before.value, r.after.value) == (14, 15)
+    assert (r.before.value, [s.value for s in r.after]) == (14, [15, 12])
 
 
 def test_check_with_wrong_verdict_is_marked_incorrect():
@@ -35,7 +35,14 @@ def test_check_with_wrong_verdict_is_marked_incorrect():
 
 def test_wait_at_the_end_is_a_revision_without_a_redo():
     t = traces.parse("3+5=8 wait</think><answer>8</answer>")
-    assert t.revisions == [traces.Revision(traces.Step("3+5", 8, 8), None)]
+    assert t.revisions == [traces.Revision(traces.Step("3+5", 8, 8), [])]
+
+
+def test_revision_collects_the_redo_up_to_the_next_check():
+    t = traces.parse("3+5=8 8+8=16 check 16=6 no wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>")
+    (r,) = t.revisions
+    assert r.before == traces.Step("8+8", 16, 16)
+    assert [s.expr for s in r.after] == ["3-5", "-2+8"]
 
 
 def test_negative_values_and_left_to_right():

@@ -7,8 +7,8 @@ numbers, so writing an attempt, checking it against the target and, after `wait`
 candidate in a fixed order keeps paying for as long as problems stay hard. The column families keep
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
-Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); Countdown uses d+1 numbers
-from 1..9 (2, 4, 8 sign patterns to search).
+Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); Countdown uses 2 or 3
+numbers (2 or 4 sign patterns to search), two-digit numbers at difficulty 3.
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minireason.traces import Step, completion_text, evaluate
+from minireason.traces import Revision, completion_text, evaluate
 
 
 @dataclass(frozen=True)
@@ -80,18 +80,17 @@ class _ColumnFamily:
         n = len(str(max(p["a"], p["b"])))
         a_digits = [int(c) for c in str(p["a"]).zfill(n)[::-1]]
         b_digits = [int(c) for c in str(p["b"]).zfill(n)[::-1]]
+        high = 19 if self.symbol == "+" else 9
         items, digits, carry = [], [], 0
         for a_d, b_d in zip(a_digits, b_digits):
             top, value = self.column_top(a_d, b_d, carry)
-            expr = f"{top}{self.symbol}{b_d}{self.symbol}{carry}" if self.symbol == "+" \
-                else f"{top}-{b_d}-{carry}"
+            expr = f"{top}{self.symbol}{b_d}" + (f"{self.symbol}{carry}" if carry else "")
             if style == "step":
-                written = _slip(rng, value, 0, 18 if self.symbol == "+" else 9) \
-                    if rng.random() < noise.step_noise else value
+                written = _slip(rng, value, 0, high) if rng.random() < noise.step_noise else value
                 items.append(f"{expr}={written}")
             else:
                 if rng.random() < noise.first_pass_error:     # a slip, caught by the check, redone
-                    wrong = _slip(rng, value, 0, 18 if self.symbol == "+" else 9)
+                    wrong = _slip(rng, value, 0, high)
                     items += [f"{expr}={wrong}", "check", self.inverse(wrong, b_d, carry, top), "no", "wait",
                               f"{expr}={value}"]
                 else:
@@ -110,27 +109,29 @@ class _ColumnFamily:
             return False, "unparsable answer"
         return (answer == self.correct_answer(p)), ("" if answer == self.correct_answer(p) else "wrong value")
 
-    def step_ok(self, p: dict, step: Step | None) -> bool:
-        """A column step is good when its arithmetic is right."""
-        return step is not None and step.correct
+    def revision_fixed(self, p: dict, revision: Revision) -> bool:
+        """A revision fixed a column when the step before `wait` was wrong and the redo is right."""
+        return (revision.before is not None and not revision.before.correct
+                and bool(revision.after) and revision.after[0].correct)
 
 
 class AddFamily(_ColumnFamily):
-    """a + b, column by column: step `a+b+c=s` (c the carry in), check `s-b-c=a`."""
+    """a + b, column by column: step `a+b+c=s` (c the carry in, left out when 0), check `s-b-c=a`."""
     name, symbol = "add", "+"
 
     def column_top(self, a_d, b_d, carry):
         return a_d, a_d + b_d + carry
 
     def inverse(self, value, b_d, carry, top):
-        return f"{value}-{b_d}-{carry}={top}"
+        return f"{value}-{b_d}" + (f"-{carry}" if carry else "") + f"={top}"
 
     def next_carry(self, top, written, a_d):
         return 1 if written >= 10 else 0
 
 
 class SubFamily(_ColumnFamily):
-    """a - b (a >= b), column by column: step `t-b-c=d` with t = a or a+10 when borrowing, check `d+b+c=t`."""
+    """a - b (a >= b), column by column: step `t-b-c=d` (t = a, or a+10 when borrowing; c the borrow in,
+    left out when 0), check `d+b+c=t`."""
     name, symbol = "sub", "-"
 
     def column_top(self, a_d, b_d, borrow):
@@ -138,7 +139,7 @@ class SubFamily(_ColumnFamily):
         return top, top - b_d - borrow
 
     def inverse(self, value, b_d, borrow, top):
-        return f"{value}+{b_d}+{borrow}={top}"
+        return f"{value}+{b_d}" + (f"+{borrow}" if borrow else "") + f"={top}"
 
     def next_carry(self, top, written, a_d):
         return 1 if top >= 10 else 0
@@ -158,16 +159,19 @@ def _expression(numbers: list[int], signs: str) -> str:
 class CountdownFamily:
     """Reach the target by putting + or - between the given numbers (kept in order, read left to right).
 
-    Example: `reach 6 with 3 5 8` -> `3-5+8`. Search: `3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no
-    wait 3-5+8=6 check 6=6 ok`, then the answer `3-5+8`.
+    Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is written one operation at a time, then
+    checked against the target; the search tries the sign patterns in a fixed order and stops at the
+    first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
+    Difficulty: 1 = two numbers 1..9 (2 patterns), 2 = three numbers 1..9 (4 patterns),
+    3 = three numbers 1..19 (4 patterns, two-digit arithmetic, harder to guess).
     """
     name = "countdown"
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
-        n = difficulty + 1
+        n, high = (2, 9) if difficulty == 1 else (3, 9 if difficulty == 2 else 19)
         while True:
-            numbers = [int(x) for x in rng.integers(1, 10, size=n)]
+            numbers = [int(x) for x in rng.integers(1, high + 1, size=n)]
             signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
             target = evaluate(_expression(numbers, signs))
             if target >= 0:
@@ -185,28 +189,35 @@ class CountdownFamily:
     def correct_answer(self, p: dict) -> str:
         return self.solutions(p)[0]
 
+    def attempt(self, numbers: list[int], signs: str, rng: np.random.Generator, step_noise: float):
+        """Steps of one attempt, one operation each (a slip is carried on); returns (items, final value)."""
+        items, value = [], numbers[0]
+        for sign, x in zip(signs, numbers[1:]):
+            true = value + x if sign == "+" else value - x
+            written = _slip(rng, true, -99) if rng.random() < step_noise else true
+            items.append(f"{value}{sign}{x}={written}")
+            value = written
+        return items, value
+
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
         numbers, target = p["numbers"], p["target"]
         n_ops = len(numbers) - 1
-        candidates = [_expression(numbers, _signs(n_ops, i)) for i in range(2 ** n_ops)]
-        solution = str(rng.choice(self.solutions(p)))          # the step/direct writer "knows" one solution
+        patterns = [_signs(n_ops, i) for i in range(2 ** n_ops)]
+        solution = str(rng.choice(self.solutions(p)))         # the step/direct writer "knows" one solution
         if style == "direct":
-            guess = str(rng.choice(candidates)) if rng.random() < noise.direct_noise else solution
-            return completion_text([], str(guess))
+            guess = _expression(numbers, str(rng.choice(patterns))) if rng.random() < noise.direct_noise else solution
+            return completion_text([], guess)
         if style == "step":
-            value = evaluate(solution)
-            written = _slip(rng, value) if rng.random() < noise.step_noise else value
-            return completion_text([f"{solution}={written}"], str(solution))
-        items, answer = [], candidates[-1]
-        for expr in candidates:                             # systematic search in a fixed order
-            value = evaluate(expr)
-            written = _slip(rng, value) if rng.random() < noise.step_noise else value
-            hit = written == target
+            signs = "".join(c for c in solution if c in "+-")
+            return completion_text(self.attempt(numbers, signs, rng, noise.step_noise)[0], solution)
+        items, answer = [], _expression(numbers, patterns[-1])
+        for signs in patterns:                                 # systematic search in a fixed order
+            steps, value = self.attempt(numbers, signs, rng, noise.step_noise)
             if items:
                 items.append("wait")
-            items += [f"{expr}={written}", "check", f"{written}={target}", "ok" if hit else "no"]
-            if hit:
-                answer = expr
+            items += steps + ["check", f"{value}={target}", "ok" if value == target else "no"]
+            if value == target:
+                answer = _expression(numbers, signs)
                 break
         return completion_text(items, answer)
 
@@ -219,6 +230,10 @@ class CountdownFamily:
             return False, "numbers differ from the problem's"
         return (evaluate(answer) == p["target"]), ("" if evaluate(answer) == p["target"] else "wrong value")
 
-    def step_ok(self, p: dict, step: Step | None) -> bool:
-        """An attempt is good when its arithmetic is right and it reaches the target."""
-        return step is not None and step.correct and step.truth == p["target"]
+    def revision_fixed(self, p: dict, revision: Revision) -> bool:
+        """A revision fixed the search when the attempt before `wait` missed the target and the attempt
+        after it reaches the target with correct arithmetic in every step."""
+        before_ok = revision.before is not None and revision.before.correct and revision.before.truth == p["target"]
+        after = revision.after
+        return (not before_ok and bool(after) and all(s.correct for s in after)
+                and after[-1].truth == p["target"])

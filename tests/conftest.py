@@ -1,0 +1,18 @@
+"""Fixtures shared by the test files."""
+import jax
+import pytest
+
+
+@pytest.fixture(scope="module")
+def fast_compiles():
+    """Skip most of XLA's optimisation passes while a test module runs (opt in with
+    `pytestmark = pytest.mark.usefixtures("fast_compiles")`).
+
+    Tests of tiny models spend nearly all their time compiling programs they then run a few times;
+    on CPU this halves the compile time. Only this process is affected (subprocesses are not), and the
+    previous setting is restored after the module.
+    """
+    old = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", True)
+    yield
+    jax.config.update("jax_disable_most_optimizations", old)

@@ -1,0 +1,80 @@
+"""The whole pipeline on the `smoke` preset: every file of the run folder, with the documented keys."""
+import json
+import os
+
+import pytest
+
+from minireason.config import smoke
+from minireason.run import run
+from minireason.runfiles import RunFolderError
+
+RL_KEYS = ("reward", "accuracy", "length_mean", "length_correct", "length_incorrect", "truncation_rate",
+           "zero_variance_groups", "reflection_rate", "effective_reflection_rate", "kl", "entropy",
+           "clip_fraction", "step_accuracy", "style_share_reflect", "accuracy_reflect")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("smoke") / "run")
+    summary = run(smoke(), out, echo=lambda *a: None)
+    return out, summary
+
+
+def _rows(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_smoke_run_writes_every_file(smoke_run):
+    out, _ = smoke_run
+    for name in ("config.json", "tokenizer.model", "metrics.jsonl", "samples.jsonl", "summary.json", "eval_base.json"):
+        assert os.path.getsize(os.path.join(out, name)) > 0, name
+    assert os.listdir(os.path.join(out, "pretrain", "checkpoints"))
+    assert os.listdir(os.path.join(out, "rl", "checkpoints"))
+    assert not [f for _, _, fs in os.walk(out) for f in fs if f.endswith(".tmp")]
+
+
+def test_metrics_rows(smoke_run):
+    out, _ = smoke_run
+    rows = _rows(os.path.join(out, "metrics.jsonl"))
+    assert all("stage" in r and "step" in r for r in rows)
+    rl_rows = [r for r in rows if r["stage"] == "rl"]
+    assert [r["step"] for r in rl_rows] == [1, 2, 3, 4]
+    for r in rl_rows:
+        for k in RL_KEYS:
+            assert k in r, k
+        assert 0.0 <= r["reflection_rate"] <= 1.0 and r["length_mean"] > 0
+    assert any("heldout_loss" in r for r in rows if r["stage"] == "pretrain")
+
+
+def test_samples_can_be_verified_again(smoke_run):
+    from minireason.verifiers import verify
+    out, _ = smoke_run
+    rows = _rows(os.path.join(out, "samples.jsonl"))
+    assert rows and {r["step"] for r in rows} == {1, 2, 4}
+    for r in rows:
+        assert verify(r["task"], r["completion"]).reward == r["reward"]
+
+
+def test_summary_shape(smoke_run):
+    out, summary = smoke_run
+    with open(os.path.join(out, "summary.json")) as f:
+        assert json.load(f) == json.loads(json.dumps(summary))
+    arith = summary["domains"]["arith"]
+    for side in ("base", "final"):
+        assert set(arith[side]) == {"accuracy", "length_mean", "reflection_rate", "effective_reflection_rate"}
+        assert all(0.0 <= arith[side][k] <= 1.0 for k in ("accuracy", "reflection_rate", "effective_reflection_rate"))
+    assert set(arith["by_difficulty"]) == {"1", "2"}
+    assert set(summary["wall_seconds"]) == {"pretrain", "rl", "eval", "total"}
+
+
+def test_out_folder_holding_a_run_is_refused_without_resume(smoke_run):
+    out, _ = smoke_run
+    with pytest.raises(RunFolderError, match="already holds a run"):
+        run(smoke(), out, echo=lambda *a: None)
+
+
+def test_resume_of_a_finished_run_reproduces_its_summary(smoke_run):
+    out, summary = smoke_run
+    again = run(smoke(), out, resume=True, echo=lambda *a: None)
+    assert again["domains"] == json.loads(json.dumps(summary["domains"]))
