@@ -9,9 +9,14 @@ USAGE = """python train.py [--preset demo|smoke|demo-noreflect] [--out DIR] [--s
                 [--section.field=value ...]   e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1"""
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):           # argparse's own errors become our one-line ConfigError
+        raise ConfigError(message)
+
+
 def parse_train_args(argv: list[str]) -> tuple[Config, str, bool]:
     """Returns (config, run folder, resume). Raises ConfigError with a one-line message."""
-    parser = argparse.ArgumentParser(prog="train.py", usage=USAGE, add_help=True)
+    parser = _Parser(prog="train.py", usage=USAGE, add_help=True, allow_abbrev=False)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--out", default=None, help="run folder (default runs/<preset>-seed<seed>)")
     parser.add_argument("--seed", type=str, default=None)

@@ -17,33 +17,33 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    d_model: int = 128          # D, residual width
+    d_model: int = 96           # D, residual width
     n_layers: int = 4
-    n_heads: int = 4            # H; head width is D / H
-    d_mlp: int = 384            # hidden width of the (SwiGLU) MLP
+    n_heads: int = 2            # H; head width is D / H
+    d_mlp: int = 256            # hidden width of the (SwiGLU) MLP
     rope_base: float = 10000.0  # rotary position base frequency
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    families: tuple[str, ...] = ("countdown", "add")   # task families of the arithmetic domain
+    families: tuple[str, ...] = ("countdown", "sum")   # task families (see tasks/): countdown, sum, add, sub
     family_weights: tuple[float, ...] = (0.6, 0.4)     # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
     style_weights: tuple[float, ...] = (0.45, 0.37, 0.18)
-    step_noise: float = 0.05       # chance that a written step (step-by-step style) is wrong
+    step_noise: float = 0.03       # chance that a written step (step-by-step style) is wrong
     first_pass_error: float = 0.3  # reflective traces: chance a step's first pass is wrong (then caught)
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
     heldout_percent: int = 10      # share of the problem space reserved for evaluation (by hash)
     corpus_size: int = 60000       # pretraining traces generated for the run
     vocab_size: int = 96           # SentencePiece vocabulary size
     prompt_len: int = 16           # P, fixed prompt width in tokens (left-padded)
-    completion_len: int = 112      # T, fixed completion width in tokens (the thinking budget)
+    completion_len: int = 96       # T, fixed completion width in tokens (the thinking budget)
 
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    steps: int = 400
+    steps: int = 600
     batch_size: int = 32           # rows of P+T packed tokens per step
     lr: float = 2e-3               # peak AdamW learning rate
     min_lr_ratio: float = 0.1      # cosine decays to lr * min_lr_ratio
@@ -55,8 +55,8 @@ class PretrainConfig:
 
 @dataclass(frozen=True)
 class RLConfig:
-    steps: int = 80
-    prompts_per_step: int = 16     # B, prompts per RL step
+    steps: int = 120
+    prompts_per_step: int = 8      # B, prompts per RL step
     group_size: int = 8            # G, completions per prompt
     loss: str = "dapo"             # grpo | dr_grpo | dapo | reinforce
     lr: float = 1e-4
@@ -104,7 +104,7 @@ def smoke() -> Config:
     return Config(
         preset="smoke",
         model=ModelConfig(d_model=32, n_layers=1, n_heads=2, d_mlp=64),
-        data=DataConfig(difficulties=(1, 2), corpus_size=1500, vocab_size=64, completion_len=96),
+        data=DataConfig(difficulties=(1, 2), corpus_size=1500, vocab_size=64, completion_len=80),
         pretrain=PretrainConfig(steps=12, batch_size=8, warmup_steps=2, eval_every=6),
         rl=RLConfig(steps=4, prompts_per_step=4, group_size=4, samples_every=2, checkpoint_every=2),
         eval=EvalConfig(problems_per_difficulty=4, batch_size=32),
@@ -184,6 +184,10 @@ def validate(cfg: Config) -> Config:
     d, r, m = cfg.data, cfg.rl, cfg.model
     checks = [
         (len(d.families) == len(d.family_weights), "data.families and data.family_weights differ in length"),
+        (len(d.families) > 0 and min(d.family_weights, default=0) >= 0 and sum(d.family_weights) > 0,
+         "data.family_weights: non-negative weights, not all zero"),
+        (0 <= r.top_k <= d.vocab_size, "rl.top_k must be in 0..data.vocab_size"),
+        (cfg.eval.temperature > 0, "eval.temperature must be positive"),
         (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(FAMILIES)}"),
         (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,
          "data.style_weights: three non-negative weights (direct, step, reflective)"),

@@ -133,7 +133,7 @@ def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         stats = {"loss": loss, "kl": parts.kl, "clip_fraction": parts.clip_fraction, "entropy": entropy,
-                 "grad_norm": optax.global_norm(grads)}
+                 "grad_norm": optax.tree.norm(grads)}
         return params, opt_state, stats
 
     return update, jax.jit(token_logp)

@@ -28,6 +28,8 @@ HELDOUT_TRACES = 512      # traces for the held-out pretraining loss
 def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
     """Create or reopen the run folder; returns the config to use (the stored one on resume)."""
     cfg_path = os.path.join(out, "config.json")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise runfiles.RunFolderError(f"--out {out} is a file, not a folder")
     if resume:
         if not os.path.exists(cfg_path):
             raise runfiles.RunFolderError(f"nothing to resume: {out} holds no config.json")

@@ -27,7 +27,8 @@ def test_float_int_bool_and_top_level_fields():
     assert override(cfg, "seed", "3").seed == 3
     # Nothing else moves, and the input config is not modified (configs are frozen values).
     changed = override(cfg, "rl.lr", "3e-4")
-    assert changed.rl.steps == cfg.rl.steps and changed.model == cfg.model and cfg.rl.lr == 1e-4
+    assert changed.rl.steps == cfg.rl.steps and changed.model == cfg.model and changed.data == cfg.data
+    assert cfg == smoke()
 
 
 def test_tuple_fields():

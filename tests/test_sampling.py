@@ -183,6 +183,21 @@ def test_same_key_same_rollout_other_key_other_rollout(tiny, rollouts):
     assert not np.array_equal(other.tokens, outs[0].tokens)
 
 
+def test_each_step_draws_fresh_randomness(tiny, rollouts):
+    """With the head zeroed every logit is 0, so each token is uniform over V whatever came before: a row
+    repeats one token only if its draws do (probability 1/V per step), not because a key was reused."""
+    _, params = tiny
+    generate, calls, _, _ = rollouts
+    uniform = jax.tree_util.tree_map_with_path(
+        lambda path, x: jnp.zeros_like(x) if "head" in jax.tree_util.keystr(path) else x, params)
+    out = generate(uniform, *calls[0])
+    tokens, lengths = np.asarray(out.tokens), np.asarray(out.mask).sum(axis=1)
+    rows = [tokens[r, :n] for r, n in enumerate(lengths) if n >= 3]
+    assert len(rows) >= N // 2
+    constant = [row for row in rows if np.all(row == row[0])]
+    assert len(constant) <= 1, f"rows repeating one token: {constant}"
+
+
 def test_greedy_rollout_is_the_full_forward_argmax(tiny, rollouts):
     """At temperature ~0 each sampled token is the argmax of a full (cache-free) forward pass over the
     prompt and the completion so far: the loop's cache, positions and masks are right."""

@@ -17,11 +17,11 @@ import hashlib
 
 import numpy as np
 
-from minireason.tasks.arith import AddFamily, CountdownFamily, SubFamily
+from minireason.tasks.arith import AddFamily, CountdownFamily, SubFamily, SumFamily
 
 STYLES = ("direct", "step", "reflect")   # the trace style mixture, in DataConfig.style_weights order
 
-FAMILIES = {f.name: f for f in (CountdownFamily(), AddFamily(), SubFamily())}
+FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily())}
 
 
 def family_of(problem: dict):

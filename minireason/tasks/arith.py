@@ -145,6 +145,57 @@ class SubFamily(_ColumnFamily):
         return 1 if top >= 10 else 0
 
 
+# ----------------------------------------------------------------------------- multi-operand sums
+
+class SumFamily:
+    """A running sum of single-digit numbers, one addition per step, each checked by its inverse.
+
+    Example: `7+5+9` -> `7+5=12 check 12-5=7 ok 12+9=22 check 22-9=12 no wait 12+9=21`, answer `21`.
+    Every step uses the skill Countdown's attempts use (a running value plus or minus one digit), so the
+    two families share what pretraining must teach. Difficulty d: d+1 numbers (2, 3 or 4 operands).
+    """
+    name = "sum"
+    domain = "arith"
+
+    def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        numbers = [int(x) for x in rng.integers(1, 10, size=difficulty + 1)]
+        return {"family": self.name, "difficulty": difficulty, "numbers": numbers}
+
+    def prompt(self, p: dict) -> str:
+        return "+".join(map(str, p["numbers"]))
+
+    def correct_answer(self, p: dict) -> str:
+        return str(sum(p["numbers"]))
+
+    def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        if style == "direct":
+            answer = int(self.correct_answer(p))
+            return completion_text([], str(_slip(rng, answer) if rng.random() < noise.direct_noise else answer))
+        items, value = [], p["numbers"][0]
+        for x in p["numbers"][1:]:
+            true = value + x
+            if style == "step":
+                written = _slip(rng, true) if rng.random() < noise.step_noise else true
+                items.append(f"{value}+{x}={written}")
+            else:
+                if rng.random() < noise.first_pass_error:     # a slip, caught by the check, redone
+                    wrong = _slip(rng, true)
+                    items += [f"{value}+{x}={wrong}", "check", f"{wrong}-{x}={value}", "no", "wait",
+                              f"{value}+{x}={true}"]
+                else:
+                    items += [f"{value}+{x}={true}", "check", f"{true}-{x}={value}", "ok"]
+                written = true
+            value = written
+        return completion_text(items, str(value))
+
+    check_answer = _ColumnFamily.check_answer
+
+    def revision_fixed(self, p: dict, revision: Revision) -> bool:
+        """A revision fixed a step when the step before `wait` was wrong and its redo is right."""
+        return (revision.before is not None and not revision.before.correct
+                and bool(revision.after) and revision.after[0].correct)
+
+
 # ----------------------------------------------------------------------------- countdown
 
 def _signs(n_ops: int, index: int) -> str:
