@@ -30,12 +30,12 @@ class DataConfig:
     family_weights: tuple[float, ...] = (0.6, 0.4)     # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
-    style_weights: tuple[float, ...] = (0.45, 0.37, 0.18)
+    style_weights: tuple[float, ...] = (0.35, 0.45, 0.20)
     step_noise: float = 0.03       # chance that a written step (step-by-step style) is wrong
     first_pass_error: float = 0.3  # reflective traces: chance a step's first pass is wrong (then caught)
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
     heldout_percent: int = 10      # share of the problem space reserved for evaluation (by hash)
-    corpus_size: int = 60000       # pretraining traces generated for the run
+    corpus_size: int = 80000       # pretraining traces generated for the run
     vocab_size: int = 96           # SentencePiece vocabulary size
     prompt_len: int = 16           # P, fixed prompt width in tokens (left-padded)
     completion_len: int = 96       # T, fixed completion width in tokens (the thinking budget)
@@ -43,11 +43,11 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    steps: int = 600
+    steps: int = 1000
     batch_size: int = 32           # rows of P+T packed tokens per step
     lr: float = 2e-3               # peak AdamW learning rate
     min_lr_ratio: float = 0.1      # cosine decays to lr * min_lr_ratio
-    warmup_steps: int = 40
+    warmup_steps: int = 50
     weight_decay: float = 0.01
     grad_clip: float = 1.0         # global-norm gradient clipping
     eval_every: int = 100          # held-out loss every N steps
@@ -55,8 +55,8 @@ class PretrainConfig:
 
 @dataclass(frozen=True)
 class RLConfig:
-    steps: int = 120
-    prompts_per_step: int = 8      # B, prompts per RL step
+    steps: int = 100
+    prompts_per_step: int = 16     # B, prompts per RL step
     group_size: int = 8            # G, completions per prompt
     loss: str = "dapo"             # grpo | dr_grpo | dapo | reinforce
     lr: float = 1e-4

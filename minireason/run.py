@@ -179,6 +179,16 @@ def make_summary(base: dict, final: dict, wall: dict) -> dict:
     return {"domains": domains, "wall_seconds": wall}
 
 
+def style_line(name: str, report: dict) -> str:
+    """One line per domain: accuracy and, per trace style, share / accuracy (RL amplifies the styles
+    that are more accurate than the group, so this line predicts the run; feasibility.md point 6)."""
+    parts = []
+    for dom, rep in report.items():
+        styles = ", ".join(f"{s} {rep[f'style_share_{s}']:.2f}/{rep[f'accuracy_{s}']:.2f}" for s in ("direct", "step", "reflect"))
+        parts.append(f"{name} {dom}: accuracy {rep['accuracy']:.2f}; by style (share/accuracy): {styles}")
+    return "\n".join(parts)
+
+
 def format_table(summary: dict) -> str:
     """The before/after table printed at the end of train.py."""
     lines = []
@@ -242,6 +252,7 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
         echo("evaluating the base model on held-out problems ...")
         base_eval = held_out(base_params)
         runfiles.write_json(base_path, base_eval)
+    echo(style_line("base model", base_eval))
     wall_eval = time.time() - t0
 
     final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, echo)
@@ -249,6 +260,7 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     t0 = time.time()
     echo("evaluating the final model on held-out problems ...")
     final_eval = held_out(final_params)
+    echo(style_line("final model", final_eval))
     wall["eval"] = wall_eval + time.time() - t0
     wall["total"] = time.time() - t_total
     log.close()

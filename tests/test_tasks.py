@@ -41,8 +41,10 @@ def test_difficulty_knob():
         p = FAMILIES["add"].sample(rng, d)
         assert len(str(p["a"])) == len(str(p["b"])) == d + 1
         c = FAMILIES["countdown"].sample(rng, d)
-        assert len(c["numbers"]) == min(d + 1, 3) and c["target"] >= 0
-        assert max(c["numbers"]) <= (9 if d < 3 else 19)
+        assert len(c["numbers"]) == min(d + 1, 3) and c["target"] >= 0 and max(c["numbers"]) <= 9
+    hard = [FAMILIES["countdown"].sample(rng, 3) for _ in range(20)]
+    assert all(len(FAMILIES["countdown"].solutions(p)) == 1 for p in hard)
+    assert all("-" in FAMILIES["countdown"].solutions(p)[0] for p in hard)
 
 
 def test_add_traces_by_hand():
@@ -118,3 +120,16 @@ def test_column_answer_checks():
     assert check(p, "١٢٥")[0] is False          # unicode digits are not ASCII digits
     assert check(p, "125.")[0] is False
     assert check(p, "+125")[0] is False
+
+
+def test_sum_traces_by_hand():
+    p = {"family": "sum", "difficulty": 2, "numbers": [7, 5, 9]}
+    fam = FAMILIES["sum"]
+    assert fam.trace(p, "step", np.random.default_rng(0), CLEAN) == "7+5=12 12+9=21</think><answer>21</answer>"
+    assert fam.trace(p, "reflect", np.random.default_rng(0), CLEAN) == (
+        "7+5=12 check 12-5=7 ok 12+9=21 check 21-9=12 ok</think><answer>21</answer>")
+    slips = Noise(step_noise=0.0, first_pass_error=1.0, direct_noise=0.0)
+    t = traces.parse(fam.trace(p, "reflect", np.random.default_rng(0), slips))
+    assert t.answer == "21" and len(t.revisions) == 2
+    assert all(fam.revision_fixed(p, r) for r in t.revisions)
+    assert fam.check_answer(p, "21") == (True, "") and fam.check_answer(p, "22") == (False, "wrong value")

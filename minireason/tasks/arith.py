@@ -7,8 +7,9 @@ numbers, so writing an attempt, checking it against the target and, after `wait`
 candidate in a fixed order keeps paying for as long as problems stay hard. The column families keep
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
-Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); Countdown uses 2 or 3
-numbers (2 or 4 sign patterns to search), two-digit numbers at difficulty 3.
+Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d+1 numbers;
+Countdown uses 2 or 3 numbers (2 or 4 sign patterns), and at difficulty 3 only problems whose one
+solution lies later in the search order.
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -214,19 +215,24 @@ class CountdownFamily:
     checked against the target; the search tries the sign patterns in a fixed order and stops at the
     first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
     Difficulty: 1 = two numbers 1..9 (2 patterns), 2 = three numbers 1..9 (4 patterns),
-    3 = three numbers 1..19 (4 patterns, two-digit arithmetic, harder to guess).
+    3 = three numbers whose only solution uses a minus (so the first attempt, all plus, always misses
+    and a lucky guess is rarer).
     """
     name = "countdown"
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
-        n, high = (2, 9) if difficulty == 1 else (3, 9 if difficulty == 2 else 19)
+        n = 2 if difficulty == 1 else 3
         while True:
-            numbers = [int(x) for x in rng.integers(1, high + 1, size=n)]
+            numbers = [int(x) for x in rng.integers(1, 10, size=n)]
             signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
-            target = evaluate(_expression(numbers, signs))
-            if target >= 0:
-                return {"family": self.name, "difficulty": difficulty, "numbers": numbers, "target": target}
+            p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
+                 "target": evaluate(_expression(numbers, signs))}
+            if p["target"] < 0:
+                continue
+            if difficulty == 3 and (len(self.solutions(p)) != 1 or "-" not in self.solutions(p)[0]):
+                continue            # hard: one solution only, and not the all-plus first guess
+            return p
 
     def prompt(self, p: dict) -> str:
         return f"reach {p['target']} with " + " ".join(map(str, p["numbers"]))
