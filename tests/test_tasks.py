@@ -41,10 +41,14 @@ def test_difficulty_knob():
         p = FAMILIES["add"].sample(rng, d)
         assert len(str(p["a"])) == len(str(p["b"])) == d + 1
         c = FAMILIES["countdown"].sample(rng, d)
-        assert len(c["numbers"]) == min(d + 1, 3) and c["target"] >= 0 and max(c["numbers"]) <= 9
-    hard = [FAMILIES["countdown"].sample(rng, 3) for _ in range(20)]
-    assert all(len(FAMILIES["countdown"].solutions(p)) == 1 for p in hard)
-    assert all("-" in FAMILIES["countdown"].solutions(p)[0] for p in hard)
+        assert len(c["numbers"]) == 3 and c["target"] >= 0 and max(c["numbers"]) <= 9
+        assert len(FAMILIES["sum"].sample(rng, d)["numbers"]) == d + 2
+    cd = FAMILIES["countdown"]
+    for d in (2, 3):
+        sols = [cd.solutions(cd.sample(rng, d)) for _ in range(30)]
+        assert all(len(s) == 1 and "-" in s[0] for s in sols)
+        if d == 3:   # the one solution starts with a minus: attempts 3 or 4 of the search
+            assert all(s[0][1] == "-" for s in sols)
 
 
 def test_add_traces_by_hand():
@@ -123,7 +127,7 @@ def test_column_answer_checks():
 
 
 def test_sum_traces_by_hand():
-    p = {"family": "sum", "difficulty": 2, "numbers": [7, 5, 9]}
+    p = {"family": "sum", "difficulty": 1, "numbers": [7, 5, 9]}
     fam = FAMILIES["sum"]
     assert fam.trace(p, "step", np.random.default_rng(0), CLEAN) == "7+5=12 12+9=21</think><answer>21</answer>"
     assert fam.trace(p, "reflect", np.random.default_rng(0), CLEAN) == (
