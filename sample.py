@@ -13,17 +13,18 @@ def main(argv):
     parser.add_argument("--n", type=int, default=6, help="held-out problems to sample")
     parser.add_argument("--base", action="store_true", help="sample the pretrained base model instead")
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.n < 1 or args.temperature <= 0:
-        print("error: --n must be >= 1 and --temperature > 0", file=sys.stderr)
+    if args.n < 1 or args.temperature <= 0 or args.top_k < 0:
+        print("error: --n must be >= 1, --temperature > 0 and --top-k >= 0", file=sys.stderr)
         return 2
     try:
         import jax
         from minireason import corpus, traces, verifiers
         from minireason.inference import load_run
         from minireason.tasks import FAMILIES, heldout_set
-        r = load_run(args.run, base=args.base, echo=lambda m: print(m, file=sys.stderr))
+        r = load_run(args.run, base=args.base, top_k=args.top_k, echo=lambda m: print(m, file=sys.stderr))
     except (RunFolderError, CheckpointError, TokenizerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

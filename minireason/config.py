@@ -67,10 +67,10 @@ class RLConfig:
     beta: float = 0.0              # KL penalty weight (k3 estimator) to the frozen reference
     updates_per_batch: int = 1     # mu: gradient steps on each batch of rollouts
     temperature: float = 1.0
-    top_k: int = 0                 # 0 = no top-k truncation
     curriculum: bool = True        # sample difficulties near the model's edge of competence
-    curriculum_target: float = 0.5 # pass rate the curriculum aims at
     samples_every: int = 10        # write samples.jsonl rows every N steps
+    eval_every: int = 10           # held-out metrics (heldout_*) on eval_problems every N steps
+    eval_problems: int = 128       # size of that fixed held-out subset (one sampler batch)
     checkpoint_every: int = 20
 
 
@@ -186,7 +186,6 @@ def validate(cfg: Config) -> Config:
         (len(d.families) == len(d.family_weights), "data.families and data.family_weights differ in length"),
         (len(d.families) > 0 and min(d.family_weights, default=0) >= 0 and sum(d.family_weights) > 0,
          "data.family_weights: non-negative weights, not all zero"),
-        (0 <= r.top_k <= d.vocab_size, "rl.top_k must be in 0..data.vocab_size"),
         (cfg.eval.temperature > 0, "eval.temperature must be positive"),
         (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(FAMILIES)}"),
         (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,

@@ -20,7 +20,7 @@ class LoadedRun(NamedTuple):
     step: int
 
 
-def load_run(run_dir: str, base: bool = False, echo=print) -> LoadedRun:
+def load_run(run_dir: str, base: bool = False, top_k: int = 0, echo=print) -> LoadedRun:
     """The run's final RL parameters (or, with base=True, the pretrained base model)."""
     if not os.path.isdir(run_dir):
         raise RunFolderError(f"run folder {run_dir} does not exist")
@@ -38,5 +38,5 @@ def load_run(run_dir: str, base: bool = False, echo=print) -> LoadedRun:
         raise RunFolderError(f"{run_dir} has no {stage} checkpoint yet")
     state, meta, _ = found
     generate = sampling.make_generate(graphdef, cfg.model, cfg.data.completion_len, tok.pad_id, tok.eos_id,
-                                      cfg.rl.top_k)
+                                      top_k)
     return LoadedRun(cfg, tok, graphdef, state["params"], generate, meta["step"])

@@ -11,6 +11,8 @@ Inputs shared by every loss:
 Deviations from the papers (DEVIATION markers below):
   - Advantages use the population std (ddof=0) plus eps = 1e-4; GRPO's paper does not say which.
   - REINFORCE uses the batch-mean reward as its baseline and no ratio or clip (the textbook form).
+  - DAPO's dynamic sampling (re-drawing zero-variance groups) and overlong reward shaping are not
+    implemented; the share of zero-variance groups is logged instead.
 """
 from __future__ import annotations
 
@@ -113,6 +115,7 @@ def dapo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta
 
         L = (1 / sum_i |o_i|) sum_i sum_t l_it        (eps_low = clip_eps, eps_high = clip_eps_high)
     Every token weighs the same, so length cannot hide in the normaliser.
+    # DEVIATION: no dynamic sampling, no overlong shaping (see the module docstring).
     """
     tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta)
     return LossParts(masked_mean(tok, mask), clip_frac, kl)

@@ -11,7 +11,8 @@ Definitions (DESIGN.md, "Metrics must not flatter"):
                                one (Family.revision_fixed: a wrong column redone right; a missed
                                Countdown attempt followed by one that reaches the target)
     step_accuracy              share of written steps whose arithmetic is right
-    style_share_*, accuracy_*  share and accuracy of each style (direct, step, reflect)
+    style_share_*, accuracy_*  share and accuracy of each style (direct, step, reflect, and `other` for
+                               thinking the parser cannot read)
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
         "accuracy_reflect": _mean(g.verdict.correct for g in graded if g.trace.reflects),
         "accuracy_noreflect": _mean(g.verdict.correct for g in graded if not g.trace.reflects),
     }
-    for style in STYLES:
+    for style in STYLES + ("other",):
         members = [g for g in graded if g.trace.style == style]
         out[f"style_share_{style}"] = len(members) / len(graded)
         out[f"accuracy_{style}"] = _mean(g.verdict.correct for g in members)

@@ -87,8 +87,11 @@ def prompt_batch(rng: np.random.Generator, data: DataConfig, curriculum: Curricu
 
 # ----------------------------------------------------------------------------- the jitted update
 
-def make_token_logp(graphdef, pad_id: int):
-    """(params, prompts [N,P], tokens [N,T], mask [N,T]) -> (logp [N,T], entropy [N,T])."""
+def make_token_logp(graphdef, pad_id: int, temperature: float = 1.0):
+    """(params, prompts [N,P], tokens [N,T], mask [N,T]) -> (logp [N,T], entropy [N,T]).
+
+    The log-probs are those of the policy that sampled: softmax(logits / temperature).
+    """
 
     def token_logp(params, prompts, tokens, mask):
         p = prompts.shape[1]
@@ -96,7 +99,7 @@ def make_token_logp(graphdef, pad_id: int):
         valid = jnp.concatenate([prompts != pad_id, mask > 0], axis=1)[:, :-1]
         positions = jnp.broadcast_to(jnp.arange(seq.shape[1]), seq.shape)
         logits = model_lib.forward(graphdef, params, seq, positions, model_lib.causal_mask(valid))
-        logp_all = jax.nn.log_softmax(logits[:, p - 1:], axis=-1)                   # [N, T, V]
+        logp_all = jax.nn.log_softmax(logits[:, p - 1:] / temperature, axis=-1)     # [N, T, V]
         logp = jnp.take_along_axis(logp_all, tokens[..., None], axis=-1)[..., 0]   # [N, T]
         entropy = -(jnp.exp(logp_all) * logp_all).sum(-1)                          # [N, T]
         return logp, entropy
@@ -115,7 +118,7 @@ def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
     With old_logp None (mu = 1, fully on-policy) the ratio is exp(logp - stop_gradient(logp)) = 1,
     whose gradient is the plain policy gradient; clipping then never triggers.
     """
-    token_logp = make_token_logp(graphdef, pad_id)
+    token_logp = make_token_logp(graphdef, pad_id, cfg.temperature)
     loss_fn = LOSSES[cfg.loss].loss
 
     def objective(params, ref_logp, batch, old_logp):

@@ -22,6 +22,7 @@ from minireason.tasks import FAMILIES, heldout_set
 from minireason.tokenizer import Tokenizer
 
 SUMMARY_KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate")
+PROBE_KEYS = SUMMARY_KEYS + ("step_accuracy", "style_share_direct", "style_share_step", "style_share_reflect")
 HELDOUT_TRACES = 512      # traces for the held-out pretraining loss
 
 
@@ -73,6 +74,7 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     if found:
         state, meta, _ = found
         start, wall = meta["step"], meta["wall"]
+    log.truncate_after("pretrain", start)
     if start >= p.steps:
         return state["params"], wall
     train_step, eval_loss = pretrain.make_train_step(graphdef, optimizer), pretrain.make_eval_loss(graphdef)
@@ -82,9 +84,10 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     for step in bar:
         params, opt_state, loss = train_step(params, opt_state, pretrain.batch_at(packed, step, p.batch_size, cfg.seed))
         done = step + 1
-        if done % 10 == 0 or done == p.steps:
+        evaluate_now = done % p.eval_every == 0 or done == p.steps
+        if done % 10 == 0 or evaluate_now:
             row = {"stage": "pretrain", "step": done, "loss": float(loss)}
-            if done % p.eval_every == 0 or done == p.steps:
+            if evaluate_now:
                 row["heldout_loss"] = float(eval_loss(params, heldout_batch))
                 checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
                                            {"step": done, "wall": time.time() - t0}, keep=2)
@@ -93,12 +96,16 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     return params, time.time() - t0
 
 
-def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, echo):
-    """The RL stage with checkpoints in out/rl; returns (final params, wall seconds)."""
+def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, probe, echo):
+    """The RL stage with checkpoints in out/rl; returns (final params, wall seconds).
+
+    probe(params) -> metrics of a fixed held-out subset, logged as heldout_* every rl.eval_every steps
+    (the training-batch metrics follow the curriculum's mix of difficulties; these do not).
+    """
     r, d = cfg.rl, cfg.data
     optimizer = rl.make_optimizer(r)
     update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
-    curriculum = rl.Curriculum(d.families, d.difficulties, r.curriculum, )
+    curriculum = rl.Curriculum(d.families, d.difficulties, r.curriculum)
     state = {"params": base_params, "opt_state": optimizer.init(base_params)}
     folder = os.path.join(out, "rl")
     found = checkpoint.load_latest(folder, state, warn=echo)
@@ -107,6 +114,8 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
         state, meta, _ = found
         start, wall = meta["step"], meta["wall"]
         curriculum.load(meta["curriculum"])
+    log.truncate_after("rl", start)
+    samples.truncate_after(None, start)
     params, opt_state = state["params"], state["opt_state"]
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
     t0 = time.time() - wall
@@ -139,6 +148,8 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
         row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size), **stats,
                "time_generate": t_generate, "time_update": t_update,
                "curriculum": curriculum.state() if r.curriculum else None}
+        if done % r.eval_every == 0 or done == r.steps:
+            row.update({f"heldout_{k}": v for k, v in probe(params).items() if k in PROBE_KEYS})
         log.write(row)
         if done % r.samples_every == 0 or done == 1:
             for i in range(0, len(graded), r.group_size):
@@ -220,20 +231,12 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     echo(f"model: {model_lib.count_params(params):,} parameters; vocabulary {tok.vocab_size}; "
          f"corpus {len(examples):,} traces")
 
-    if resume:   # drop log rows past the checkpoints we resume from
-        pre = checkpoint.list_checkpoints(os.path.join(out, "pretrain"))
-        rls = checkpoint.list_checkpoints(os.path.join(out, "rl"))
-        last = lambda paths: int(os.path.basename(paths[-1]).split("_")[1].split(".")[0]) if paths else 0
-        pre_step, rl_step = last(pre), last(rls)
-        keep = lambda row: row.get("step", 0) <= (pre_step if row.get("stage") == "pretrain" else rl_step)
-        runfiles.truncate_jsonl(metrics_path, keep)
-        runfiles.truncate_jsonl(samples_path, lambda row: row.get("step", 0) <= rl_step)
     log, samples = runfiles.Jsonl(metrics_path), runfiles.Jsonl(samples_path)
 
     wall = {}
     base_params, wall["pretrain"] = run_pretraining(cfg, out, graphdef, params, tok, examples, log, echo)
 
-    generate = sampling.make_generate(graphdef, cfg.model, d.completion_len, tok.pad_id, tok.eos_id, cfg.rl.top_k)
+    generate = sampling.make_generate(graphdef, cfg.model, d.completion_len, tok.pad_id, tok.eos_id)
     eval_problems = heldout_set(cfg.seed, d.families, d.difficulties, cfg.eval.problems_per_difficulty,
                                 d.heldout_percent)
     eval_key = jax.random.fold_in(jax.random.key(cfg.seed), 2)
@@ -255,7 +258,14 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     echo(style_line("base model", base_eval))
     wall_eval = time.time() - t0
 
-    final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, echo)
+    stride = max(1, len(eval_problems) // cfg.rl.eval_problems)
+    probe_problems = eval_problems[::stride][:cfg.rl.eval_problems]
+
+    def probe(params):
+        return metrics.summarize(evaluate.evaluate(generate, params, eval_key, tok, probe_problems,
+                                                   len(probe_problems), d.prompt_len, e.temperature))
+
+    final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, probe, echo)
 
     t0 = time.time()
     echo("evaluating the final model on held-out problems ...")
@@ -263,8 +273,6 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     echo(style_line("final model", final_eval))
     wall["eval"] = wall_eval + time.time() - t0
     wall["total"] = time.time() - t_total
-    log.close()
-    samples.close()
 
     summary = make_summary(base_eval, final_eval, wall)
     runfiles.write_json(os.path.join(out, "summary.json"), summary)

@@ -38,17 +38,19 @@ def read_json(path: str):
 
 
 class Jsonl:
-    """Append-only JSON-lines log, flushed after each row."""
+    """Append-only JSON-lines log; each row is appended and flushed on its own (a few rows a second)."""
 
     def __init__(self, path: str):
-        self.f = open(path, "a")
+        self.path = path
 
     def write(self, row: dict) -> None:
-        self.f.write(json.dumps(row) + "\n")
-        self.f.flush()
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
 
-    def close(self) -> None:
-        self.f.close()
+    def truncate_after(self, stage: str | None, step: int) -> None:
+        """Resuming at `step`: drop rows (of `stage`, or all rows if None) logged after it."""
+        truncate_jsonl(self.path, lambda row: (stage is not None and row.get("stage") != stage)
+                       or row.get("step", 0) <= step)
 
 
 def truncate_jsonl(path: str, keep) -> None:

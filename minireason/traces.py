@@ -61,9 +61,13 @@ class Trace(NamedTuple):
     revisions: list[Revision]
     answer: str | None    # the text inside the single answer block, or None
     error: str            # "" if the completion is well formed, else why not (one phrase)
+    thinking_error: str = ""   # "" if every thinking item parsed; events after a bad item are not counted
 
     @property
     def style(self) -> str:
+        """direct, step or reflect; `other` when the thinking holds text the notation does not know."""
+        if self.thinking_error:
+            return "other"
         if self.checks or self.revisions:
             return "reflect"
         return "step" if self.steps else "direct"
@@ -140,19 +144,19 @@ def parse(completion: str) -> Trace:
     one thinking block, one answer block, nothing after it.
     """
     if completion.count(THINK_END) != 1:
-        steps, checks, revisions, _ = parse_thinking(completion.split(THINK_END)[0].split("<")[0])
+        steps, checks, revisions, error = parse_thinking(completion.split(THINK_END)[0].split("<")[0])
         return Trace(steps, checks, revisions, None,
-                     "no </think>" if THINK_END not in completion else "several </think>")
+                     "no </think>" if THINK_END not in completion else "several </think>", error)
     thinking, rest = completion.split(THINK_END)
-    steps, checks, revisions, error = parse_thinking(thinking)
-    answer = None
+    steps, checks, revisions, thinking_error = parse_thinking(thinking)
+    error, answer = thinking_error, None
     if not rest.startswith(ANSWER_START) or not rest.endswith(ANSWER_END):
         error = "no answer block"            # answer problems are reported before thinking problems
     elif rest.count(ANSWER_START) != 1 or rest.count(ANSWER_END) != 1:
         error = "several answer blocks"
     else:
         answer = rest[len(ANSWER_START):-len(ANSWER_END)]
-    return Trace(steps, checks, revisions, answer, error)
+    return Trace(steps, checks, revisions, answer, error, thinking_error)
 
 
 def completion_text(thinking: list[str], answer: str) -> str:

@@ -67,6 +67,12 @@ def test_malformed(text, error):
     assert traces.parse(text).error == error
 
 
+def test_unreadable_thinking_is_its_own_style():
+    t = traces.parse("7+8=15 banana</think><answer>15</answer>")
+    assert t.style == "other" and t.thinking_error == "unrecognised item" and t.answer == "15"
+    assert traces.parse("7+8=15 wait banana").style == "other"
+
+
 @pytest.mark.parametrize("completion, correct, reason", [
     ("</think><answer>125</answer>", True, ""),
     ("7+8+0=15 5+6+1=12</think><answer>125</answer>", True, ""),

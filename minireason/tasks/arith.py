@@ -112,8 +112,8 @@ class _ColumnFamily:
 
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
         """A revision fixed a column when the step before `wait` was wrong and the redo is right."""
-        return (revision.before is not None and not revision.before.correct
-                and bool(revision.after) and revision.after[0].correct)
+        return (revision.before is not None and not revision.before.correct and bool(revision.after)
+                and revision.after[0].expr == revision.before.expr and revision.after[0].correct)
 
 
 class AddFamily(_ColumnFamily):
@@ -193,8 +193,8 @@ class SumFamily:
 
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
         """A revision fixed a step when the step before `wait` was wrong and its redo is right."""
-        return (revision.before is not None and not revision.before.correct
-                and bool(revision.after) and revision.after[0].correct)
+        return (revision.before is not None and not revision.before.correct and bool(revision.after)
+                and revision.after[0].expr == revision.before.expr and revision.after[0].correct)
 
 
 # ----------------------------------------------------------------------------- countdown
