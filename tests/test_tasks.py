@@ -37,18 +37,25 @@ def test_corpus_never_contains_heldout_problems():
 
 def test_difficulty_knob():
     rng = np.random.default_rng(0)
+    cd = FAMILIES["countdown"]
     for d in (1, 2, 3):
         p = FAMILIES["add"].sample(rng, d)
         assert len(str(p["a"])) == len(str(p["b"])) == d + 1
-        c = FAMILIES["countdown"].sample(rng, d)
-        assert len(c["numbers"]) == 3 and c["target"] >= 0 and max(c["numbers"]) <= 9
         assert len(FAMILIES["sum"].sample(rng, d)["numbers"]) == d + 2
-    cd = FAMILIES["countdown"]
+        c = cd.sample(rng, d)
+        assert len(c["numbers"]) == (3 if d < 3 else 4) and c["target"] >= 0 and max(c["numbers"]) <= 9
     for d in (2, 3):
-        sols = [cd.solutions(cd.sample(rng, d)) for _ in range(30)]
-        assert all(len(s) == 1 and "-" in s[0] for s in sols)
-        if d == 3:   # the one solution starts with a minus: attempts 3 or 4 of the search
-            assert all(s[0][1] == "-" for s in sols)
+        for _ in range(30):
+            p = cd.sample(rng, d)
+            (sol,) = cd.solutions(p)                       # exactly one solution ...
+            n = len(p["numbers"])
+            order = [cd_expr for cd_expr in (_expr(p["numbers"], i, n) for i in range(2 ** (n - 1)))]
+            assert 1 <= order.index(sol) <= (4 if d == 3 else 3)   # ... never the first attempt
+
+
+def _expr(numbers, index, n):
+    from minireason.tasks.arith import _expression, _signs
+    return _expression(numbers, _signs(n - 1, index))
 
 
 def test_add_traces_by_hand():

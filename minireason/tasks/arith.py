@@ -8,8 +8,8 @@ candidate in a fixed order keeps paying for as long as problems stay hard. The c
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
 Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d+1 numbers;
-Countdown has three numbers (four sign patterns) and, as difficulty rises, one solution that lies
-later in the search order.
+Countdown has three numbers (four sign patterns), then a single solution later in the search order,
+then four numbers (eight patterns).
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -211,29 +211,30 @@ def _expression(numbers: list[int], signs: str) -> str:
 class CountdownFamily:
     """Reach the target by putting + or - between the given numbers (kept in order, read left to right).
 
-    Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is written one operation at a time, then
+    Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is one step, the expression and its value,
     checked against the target; the search tries the sign patterns in a fixed order and stops at the
-    first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
-    Three numbers 1..9, four sign patterns. Difficulty 1: any reachable target; 2: exactly one
-    solution, not the all-plus first attempt; 3: exactly one solution, starting with a minus (the
-    search needs three or four attempts, and a guess is rarely right).
+    first hit:  `3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no wait 3-5+8=6 check 6=6 ok`
+    Difficulty 1: three numbers 1..9 (four sign patterns), any reachable target; 2: three numbers,
+    exactly one solution, not the all-plus first attempt; 3: four numbers (eight patterns), exactly one
+    solution, found by the 2nd to 5th attempt: a guess is rarely right, the search is long.
     """
     name = "countdown"
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        n = 3 if difficulty < 3 else 4
         while True:
-            numbers = [int(x) for x in rng.integers(1, 10, size=3)]
-            signs = _signs(2, int(rng.integers(0, 4)))
+            numbers = [int(x) for x in rng.integers(1, 10, size=n)]
+            signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
             p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
                  "target": evaluate(_expression(numbers, signs))}
             if p["target"] < 0:
                 continue
             found = self.solutions(p)
-            if difficulty >= 2 and (len(found) != 1 or found[0] == _expression(numbers, "++")):
+            if difficulty >= 2 and (len(found) != 1 or found[0] == _expression(numbers, "+" * (n - 1))):
                 continue            # one solution only, and not the all-plus first attempt
-            if difficulty == 3 and found[0][len(str(numbers[0]))] != "-":
-                continue            # the solution starts with a minus: the third or fourth attempt
+            if difficulty == 3 and found[0] not in [_expression(numbers, _signs(3, i)) for i in range(5)]:
+                continue            # keep the search within five attempts (the thinking budget)
             return p
 
     def prompt(self, p: dict) -> str:
@@ -249,14 +250,11 @@ class CountdownFamily:
         return self.solutions(p)[0]
 
     def attempt(self, numbers: list[int], signs: str, rng: np.random.Generator, step_noise: float):
-        """Steps of one attempt, one operation each (a slip is carried on); returns (items, final value)."""
-        items, value = [], numbers[0]
-        for sign, x in zip(signs, numbers[1:]):
-            true = value + x if sign == "+" else value - x
-            written = _slip(rng, true, -99) if rng.random() < step_noise else true
-            items.append(f"{value}{sign}{x}={written}")
-            value = written
-        return items, value
+        """One attempt written as one step, the whole expression and its value; returns (items, value)."""
+        expr = _expression(numbers, signs)
+        value = evaluate(expr)
+        written = _slip(rng, value, -99) if rng.random() < step_noise else value
+        return [f"{expr}={written}"], written
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
         numbers, target = p["numbers"], p["target"]
