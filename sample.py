@@ -21,6 +21,7 @@ def main(argv):
         return 2
     try:
         import jax
+
         from minireason import corpus, traces, verifiers
         from minireason.inference import load_run
         from minireason.tasks import FAMILIES, heldout_set

@@ -11,7 +11,9 @@ from minireason.tokenizer import TokenizerError
 def main(argv: list[str]) -> int:
     try:
         cfg, out, resume = parse_train_args(argv)
-        from minireason.run import run          # imports JAX; after argument errors are reported
+        from minireason.run import (
+            run,  # imports JAX; after argument errors are reported
+        )
         run(cfg, out, resume)
     except (ConfigError, RunFolderError, CheckpointError, TokenizerError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -10,7 +10,8 @@ KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate
 
 
 def main(paths):
-    print("| run | domain | accuracy | length_mean | reflection_rate | effective_reflection_rate | refl. vs not, hardest | minutes |")
+    print("| run | domain | accuracy | length_mean | reflection_rate | effective_reflection_rate "
+          "| refl. vs not, hardest | minutes |")
     print("|---|---|---|---|---|---|---|---|")
     for path in paths:
         with open(os.path.join(path, "summary.json")) as f:

@@ -6,7 +6,6 @@ for it, that symbol (G, beta, epsilon). Presets are plain functions returning a 
 from __future__ import annotations
 
 import dataclasses
-import json
 import typing
 from dataclasses import dataclass, field
 
@@ -230,7 +229,3 @@ def from_dict(raw: dict) -> Config:
         return Config(**sections)
     except TypeError as e:
         raise ConfigError(f"config.json does not match this version of minireason: {e}") from None
-
-
-def dumps(cfg: Config) -> str:
-    return json.dumps(to_dict(cfg), indent=2)

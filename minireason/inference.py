@@ -32,8 +32,8 @@ def load_run(run_dir: str, base: bool = False, top_k: int = 0, echo=print) -> Lo
     graphdef, params = model_lib.init(cfg.model, tok.vocab_size, cfg.seed)
     stage = "pretrain" if base else "rl"
     optimizer = pretrain.make_optimizer(cfg.pretrain) if base else rl.make_optimizer(cfg.rl)
-    found = checkpoint.load_latest(os.path.join(run_dir, stage), {"params": params, "opt_state": optimizer.init(params)},
-                                   warn=echo)
+    template = {"params": params, "opt_state": optimizer.init(params)}
+    found = checkpoint.load_latest(os.path.join(run_dir, stage), template, warn=echo)
     if found is None:
         raise RunFolderError(f"{run_dir} has no {stage} checkpoint yet")
     state, meta, _ = found

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from minireason import checkpoint, corpus, evaluate, metrics, pretrain, rl, runfiles, sampling
 from minireason import model as model_lib
-from minireason.config import Config, dumps, from_dict, validate
+from minireason.config import Config, from_dict, to_dict, validate
 from minireason.tasks import FAMILIES, heldout_set
 from minireason.tokenizer import Tokenizer
 
@@ -38,13 +38,8 @@ def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
     if os.path.exists(cfg_path):
         raise runfiles.RunFolderError(f"{out} already holds a run; pass --resume to continue it, or pick another --out")
     os.makedirs(out, exist_ok=True)
-    runfiles.write_json(cfg_path, from_json_text(dumps(cfg)))
+    runfiles.write_json(cfg_path, to_dict(cfg))
     return cfg
-
-
-def from_json_text(text: str):
-    import json
-    return json.loads(text)
 
 
 def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
@@ -172,20 +167,27 @@ def domain_report(graded) -> dict:
     return {dom: evaluate.report(gs) for dom, gs in sorted(by_domain.items())}
 
 
+DIFFICULTY_KEYS = SUMMARY_KEYS + ("accuracy_reflect", "accuracy_noreflect", "step_accuracy", "truncation_rate",
+                                  "style_share_direct", "style_share_step", "style_share_reflect")
+
+
+def _pick(report: dict, keys) -> dict:
+    return {k: report.get(k, 0.0) for k in keys}
+
+
 def make_summary(base: dict, final: dict, wall: dict) -> dict:
     """summary.json: per domain, base vs final on the same held-out problems, overall and per difficulty."""
     domains = {}
     for dom in final:
-        pick = lambda rep: {k: rep.get(k, 0.0) for k in SUMMARY_KEYS}
-        extra = ("accuracy_reflect", "accuracy_noreflect", "step_accuracy", "truncation_rate",
-                 "style_share_direct", "style_share_step", "style_share_reflect")
+        b, f = base[dom], final[dom]
         domains[dom] = {
-            "base": pick(base[dom]), "final": pick(final[dom]),
-            "by_difficulty": {d: {"base": {k: base[dom]["by_difficulty"][d].get(k, 0.0) for k in SUMMARY_KEYS + extra},
-                                  "final": {k: final[dom]["by_difficulty"][d].get(k, 0.0) for k in SUMMARY_KEYS + extra}}
-                              for d in final[dom]["by_difficulty"]},
-            "by_family": {f: {"base": pick(base[dom]["by_family"][f]), "final": pick(final[dom]["by_family"][f])}
-                          for f in final[dom]["by_family"]},
+            "base": _pick(b, SUMMARY_KEYS), "final": _pick(f, SUMMARY_KEYS),
+            "by_difficulty": {d: {"base": _pick(b["by_difficulty"][d], DIFFICULTY_KEYS),
+                                  "final": _pick(f["by_difficulty"][d], DIFFICULTY_KEYS)}
+                              for d in f["by_difficulty"]},
+            "by_family": {fam: {"base": _pick(b["by_family"][fam], SUMMARY_KEYS),
+                                "final": _pick(f["by_family"][fam], SUMMARY_KEYS)}
+                          for fam in f["by_family"]},
         }
     return {"domains": domains, "wall_seconds": wall}
 
@@ -195,7 +197,8 @@ def style_line(name: str, report: dict) -> str:
     that are more accurate than the group, so this line predicts the run; feasibility.md point 6)."""
     parts = []
     for dom, rep in report.items():
-        styles = ", ".join(f"{s} {rep[f'style_share_{s}']:.2f}/{rep[f'accuracy_{s}']:.2f}" for s in ("direct", "step", "reflect"))
+        styles = ", ".join(f"{s} {rep[f'style_share_{s}']:.2f}/{rep[f'accuracy_{s}']:.2f}"
+                           for s in ("direct", "step", "reflect"))
         parts.append(f"{name} {dom}: accuracy {rep['accuracy']:.2f}; by style (share/accuracy): {styles}")
     return "\n".join(parts)
 

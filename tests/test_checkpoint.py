@@ -8,8 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from minireason.checkpoint import (CheckpointError, list_checkpoints, load_checkpoint, load_latest,
-                                   save_checkpoint)
+from minireason.checkpoint import (
+    CheckpointError,
+    list_checkpoints,
+    load_checkpoint,
+    load_latest,
+    save_checkpoint,
+)
 
 
 def make_tree(step: int = 0) -> dict:

@@ -4,7 +4,8 @@ import pytest
 from minireason import metrics
 
 ADD = {"family": "add", "difficulty": 1, "a": 57, "b": 68}
-C1 = "7+8+0=14 check 14-8-0=7 no wait 7+8+0=15 5+6+1=12 check 12-6-1=5 ok</think><answer>125</answer>"  # right, reflects, 1 effective revision
+# right, reflects, 1 effective revision:
+C1 = "7+8+0=14 check 14-8-0=7 no wait 7+8+0=15 5+6+1=12 check 12-6-1=5 ok</think><answer>125</answer>"
 C2 = "</think><answer>124</answer>"                                  # wrong, direct
 C3 = "7+8+0=15 5+6+1=12</think><answer>125</answer>"                 # right, step-by-step
 C4 = "7+8+0=15 wait 7+8+0=16"                                         # truncated; a revision that broke a right step
@@ -25,7 +26,7 @@ def test_summary_by_hand(graded):
         "reflection_rate": 0.5,               # C1 and C4
         "effective_reflection_rate": 0.5,     # C1's revision fixed 14 -> 15; C4's broke 15 -> 16
         "step_accuracy": 5 / 7,               # C1: 14 x, 15, 12; C3: 15, 12; C4: 15, 16 x
-        "accuracy_reflect": 0.5, "accuracy_noreflect": 0.5,
+        "accuracy_noreflect": 0.5,
         "style_share_direct": 0.25, "style_share_step": 0.25, "style_share_reflect": 0.5,
         "accuracy_direct": 0.0, "accuracy_step": 1.0, "accuracy_reflect": 0.5,
         "zero_variance_groups": 1.0,

@@ -158,7 +158,10 @@ def test_packed_row_equals_each_example_alone(tiny, restart):
     """
     graphdef, params = tiny
     a, b = [3, 9, 4, 11], [7, 2, 15, 8, 1]
-    pad = lambda xs: xs + [PAD] * (L - len(xs))
+
+    def pad(xs):
+        return xs + [PAD] * (L - len(xs))
+
     tokens = jnp.array([pad(a + b), pad(a), pad(b)])                                    # [3, 12]
     segments = jnp.array([pad([1] * 4 + [2] * 5), pad([1] * 4), pad([1] * 5)])
     packed_positions = list(range(4)) + list(range(5)) if restart else list(range(9))
