@@ -37,25 +37,18 @@ def test_corpus_never_contains_heldout_problems():
 
 def test_difficulty_knob():
     rng = np.random.default_rng(0)
-    cd = FAMILIES["countdown"]
     for d in (1, 2, 3):
         p = FAMILIES["add"].sample(rng, d)
         assert len(str(p["a"])) == len(str(p["b"])) == d + 1
-        assert len(FAMILIES["sum"].sample(rng, d)["numbers"]) == d + 2
-        c = cd.sample(rng, d)
-        assert len(c["numbers"]) == (3 if d < 3 else 4) and c["target"] >= 0 and max(c["numbers"]) <= 9
+        c = FAMILIES["countdown"].sample(rng, d)
+        assert len(c["numbers"]) == 3 and c["target"] >= 0 and max(c["numbers"]) <= 9
+        assert len(FAMILIES["sum"].sample(rng, d)["numbers"]) == d + 1
+    cd = FAMILIES["countdown"]
     for d in (2, 3):
-        for _ in range(30):
-            p = cd.sample(rng, d)
-            (sol,) = cd.solutions(p)                       # exactly one solution ...
-            n = len(p["numbers"])
-            order = [cd_expr for cd_expr in (_expr(p["numbers"], i, n) for i in range(2 ** (n - 1)))]
-            assert 1 <= order.index(sol) <= (4 if d == 3 else 3)   # ... never the first attempt
-
-
-def _expr(numbers, index, n):
-    from minireason.tasks.arith import _expression, _signs
-    return _expression(numbers, _signs(n - 1, index))
+        sols = [cd.solutions(cd.sample(rng, d)) for _ in range(30)]
+        assert all(len(s) == 1 and "-" in s[0] for s in sols)
+        if d == 3:   # the one solution starts with a minus: attempts 3 or 4 of the search
+            assert all(s[0][1] == "-" for s in sols)
 
 
 def test_add_traces_by_hand():
@@ -87,10 +80,10 @@ def test_reflective_slip_is_caught_and_revised():
 def test_countdown_search_is_systematic():
     p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
     text = FAMILIES["countdown"].trace(p, "reflect", np.random.default_rng(0), CLEAN)
-    assert text == ("3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no wait 3-5+8=6 check 6=6 ok"
+    assert text == ("3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok"
                     "</think><answer>3-5+8</answer>")
     t = traces.parse(text)
-    assert [len(r.after) for r in t.revisions] == [1, 1]
+    assert [len(r.after) for r in t.revisions] == [2, 2]
     assert [FAMILIES["countdown"].revision_fixed(p, r) for r in t.revisions] == [False, True]
     assert FAMILIES["countdown"].solutions(p) == ["3-5+8"]
 
@@ -134,7 +127,7 @@ def test_column_answer_checks():
 
 
 def test_sum_traces_by_hand():
-    p = {"family": "sum", "difficulty": 1, "numbers": [7, 5, 9]}
+    p = {"family": "sum", "difficulty": 2, "numbers": [7, 5, 9]}
     fam = FAMILIES["sum"]
     assert fam.trace(p, "step", np.random.default_rng(0), CLEAN) == "7+5=12 12+9=21</think><answer>21</answer>"
     assert fam.trace(p, "reflect", np.random.default_rng(0), CLEAN) == (

@@ -8,8 +8,8 @@ candidate in a fixed order keeps paying for as long as problems stay hard. The c
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
 Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d+1 numbers;
-Countdown has three numbers (four sign patterns), then a single solution later in the search order,
-then four numbers (eight patterns).
+Countdown has three numbers (four sign patterns) and, as difficulty rises, one solution that lies
+later in the search order.
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -153,13 +153,13 @@ class SumFamily:
 
     Example: `7+5+9` -> `7+5=12 check 12-5=7 ok 12+9=22 check 22-9=12 no wait 12+9=21`, answer `21`.
     Every step uses the skill Countdown's attempts use (a running value plus or minus one digit), so the
-    two families share what pretraining must teach. Difficulty d: d+2 numbers (3, 4 or 5 operands).
+    two families share what pretraining must teach. Difficulty d: d+1 numbers (2, 3 or 4 operands).
     """
     name = "sum"
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
-        numbers = [int(x) for x in rng.integers(1, 10, size=difficulty + 2)]
+        numbers = [int(x) for x in rng.integers(1, 10, size=difficulty + 1)]
         return {"family": self.name, "difficulty": difficulty, "numbers": numbers}
 
     def prompt(self, p: dict) -> str:
@@ -211,30 +211,29 @@ def _expression(numbers: list[int], signs: str) -> str:
 class CountdownFamily:
     """Reach the target by putting + or - between the given numbers (kept in order, read left to right).
 
-    Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is one step, the expression and its value,
+    Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is written one operation at a time, then
     checked against the target; the search tries the sign patterns in a fixed order and stops at the
-    first hit:  `3+5+8=16 check 16=6 no wait 3+5-8=0 check 0=6 no wait 3-5+8=6 check 6=6 ok`
-    Difficulty 1: three numbers 1..9 (four sign patterns), any reachable target; 2: three numbers,
-    exactly one solution, not the all-plus first attempt; 3: four numbers (eight patterns), exactly one
-    solution, found by the 2nd to 5th attempt: a guess is rarely right, the search is long.
+    first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
+    Three numbers 1..9, four sign patterns. Difficulty 1: any reachable target; 2: exactly one
+    solution, not the all-plus first attempt; 3: exactly one solution, starting with a minus (the
+    search needs three or four attempts, and a guess is rarely right).
     """
     name = "countdown"
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
-        n = 3 if difficulty < 3 else 4
         while True:
-            numbers = [int(x) for x in rng.integers(1, 10, size=n)]
-            signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
+            numbers = [int(x) for x in rng.integers(1, 10, size=3)]
+            signs = _signs(2, int(rng.integers(0, 4)))
             p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
                  "target": evaluate(_expression(numbers, signs))}
             if p["target"] < 0:
                 continue
             found = self.solutions(p)
-            if difficulty >= 2 and (len(found) != 1 or found[0] == _expression(numbers, "+" * (n - 1))):
+            if difficulty >= 2 and (len(found) != 1 or found[0] == _expression(numbers, "++")):
                 continue            # one solution only, and not the all-plus first attempt
-            if difficulty == 3 and found[0] not in [_expression(numbers, _signs(3, i)) for i in range(5)]:
-                continue            # keep the search within five attempts (the thinking budget)
+            if difficulty == 3 and found[0][len(str(numbers[0]))] != "-":
+                continue            # the solution starts with a minus: the third or fourth attempt
             return p
 
     def prompt(self, p: dict) -> str:
@@ -250,11 +249,14 @@ class CountdownFamily:
         return self.solutions(p)[0]
 
     def attempt(self, numbers: list[int], signs: str, rng: np.random.Generator, step_noise: float):
-        """One attempt written as one step, the whole expression and its value; returns (items, value)."""
-        expr = _expression(numbers, signs)
-        value = evaluate(expr)
-        written = _slip(rng, value, -99) if rng.random() < step_noise else value
-        return [f"{expr}={written}"], written
+        """Steps of one attempt, one operation each (a slip is carried on); returns (items, final value)."""
+        items, value = [], numbers[0]
+        for sign, x in zip(signs, numbers[1:]):
+            true = value + x if sign == "+" else value - x
+            written = _slip(rng, true, -99) if rng.random() < step_noise else true
+            items.append(f"{value}{sign}{x}={written}")
+            value = written
+        return items, value
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
         numbers, target = p["numbers"], p["target"]
