@@ -78,3 +78,22 @@ def test_resume_of_a_finished_run_reproduces_its_summary(smoke_run):
     out, summary = smoke_run
     again = run(smoke(), out, resume=True, echo=lambda *a: None)
     assert again["domains"] == json.loads(json.dumps(summary["domains"]))
+
+
+def test_resume_with_only_corrupt_checkpoints_is_a_one_line_error(smoke_run, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    out, _ = smoke_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    for folder in ("pretrain", "rl"):
+        for name in os.listdir(copy / folder / "checkpoints"):
+            path = copy / folder / "checkpoints" / name
+            path.write_bytes(path.read_bytes()[:100])          # truncated mid-file
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "train.py", "--resume", "--out", str(copy)], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "corrupt" in proc.stderr and "Traceback" not in proc.stderr
