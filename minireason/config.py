@@ -26,10 +26,10 @@ class ModelConfig:
 @dataclass(frozen=True)
 class DataConfig:
     families: tuple[str, ...] = ("countdown", "sum")   # task families (see tasks/): countdown, sum, add, sub
-    family_weights: tuple[float, ...] = (0.65, 0.35)    # share of each family in corpus, RL and eval
+    family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
-    style_weights: tuple[float, ...] = (0.40, 0.43, 0.17)
+    style_weights: tuple[float, ...] = (0.38, 0.45, 0.17)
     step_noise: float = 0.03       # chance that a written step (step-by-step style) is wrong
     first_pass_error: float = 0.3  # reflective traces: chance a step's first pass is wrong (then caught)
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
@@ -54,11 +54,11 @@ class PretrainConfig:
 
 @dataclass(frozen=True)
 class RLConfig:
-    steps: int = 140
+    steps: int = 120
     prompts_per_step: int = 16     # B, prompts per RL step
     group_size: int = 8            # G, completions per prompt
     loss: str = "dapo"             # grpo | dr_grpo | dapo | reinforce
-    lr: float = 1.5e-4
+    lr: float = 1e-4
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     clip_eps: float = 0.2          # epsilon (low side of the ratio clip)

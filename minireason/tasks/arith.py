@@ -8,8 +8,8 @@ candidate in a fixed order keeps paying for as long as problems stay hard. The c
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
 Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d+1 numbers;
-Countdown has three numbers (four sign patterns) and, as difficulty rises, one solution that lies
-later in the search order.
+Countdown has two, then three numbers (two or four sign patterns), and at difficulty 3 a single
+solution that is not the first attempt.
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -214,26 +214,25 @@ class CountdownFamily:
     Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is written one operation at a time, then
     checked against the target; the search tries the sign patterns in a fixed order and stops at the
     first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
-    Three numbers 1..9, four sign patterns. Difficulty 1: any reachable target; 2: exactly one
-    solution, not the all-plus first attempt; 3: exactly one solution, starting with a minus (the
-    search needs three or four attempts, and a guess is rarely right).
+    Difficulty: 1 = two numbers 1..9 (2 patterns), 2 = three numbers 1..9 (4 patterns),
+    3 = three numbers with exactly one solution, which uses a minus (so the first attempt, all plus,
+    always misses and a lucky guess is rarer).
     """
     name = "countdown"
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        n = 2 if difficulty == 1 else 3
         while True:
-            numbers = [int(x) for x in rng.integers(1, 10, size=3)]
-            signs = _signs(2, int(rng.integers(0, 4)))
+            numbers = [int(x) for x in rng.integers(1, 10, size=n)]
+            signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
             p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
                  "target": evaluate(_expression(numbers, signs))}
             if p["target"] < 0:
                 continue
             found = self.solutions(p)
-            if difficulty >= 2 and (len(found) != 1 or found[0] == _expression(numbers, "++")):
-                continue            # one solution only, and not the all-plus first attempt
-            if difficulty == 3 and found[0][len(str(numbers[0]))] != "-":
-                continue            # the solution starts with a minus: the third or fourth attempt
+            if difficulty == 3 and (len(found) != 1 or "-" not in found[0]):
+                continue            # hard: one solution only, and not the all-plus first attempt
             return p
 
     def prompt(self, p: dict) -> str:
