@@ -20,7 +20,8 @@ def main(paths):
             cells = [f"{rep['base'][k]:.2f} → {rep['final'][k]:.2f}" if k != "length_mean"
                      else f"{rep['base'][k]:.1f} → {rep['final'][k]:.1f}" for k in KEYS]
             hardest = rep["by_difficulty"][max(rep["by_difficulty"], key=int)]["final"]
-            versus = f"{hardest['accuracy_reflect']:.2f} vs {hardest['accuracy_noreflect']:.2f}"
+            versus = (f"{hardest['accuracy_reflect']:.2f} vs {hardest['accuracy_noreflect']:.2f}"
+                      if hardest["style_share_reflect"] > 0 else "no reflection")
             print(f"| {os.path.basename(path.rstrip('/'))} | {dom} | " + " | ".join(cells)
                   + f" | {versus} | {s['wall_seconds']['total'] / 60:.1f} |")
 
