@@ -16,6 +16,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """The transformer's shape (see model.py)."""
     d_model: int = 96           # D, residual width
     n_layers: int = 4
     n_heads: int = 2            # H; head width is D / H
@@ -25,6 +26,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
+    """Task families, the pretraining corpus's style mixture and noise, and the fixed sequence layout."""
     families: tuple[str, ...] = ("countdown", "sum")   # task families (see tasks/): countdown, sum, add, sub
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
@@ -42,6 +44,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class PretrainConfig:
+    """Next-token pretraining (see pretrain.py)."""
     steps: int = 1000
     batch_size: int = 32           # rows of P+T packed tokens per step
     lr: float = 2e-3               # peak AdamW learning rate
@@ -54,6 +57,7 @@ class PretrainConfig:
 
 @dataclass(frozen=True)
 class RLConfig:
+    """The RL loop (see rl.py and losses.py); symbols as in the GRPO paper."""
     steps: int = 120
     prompts_per_step: int = 16     # B, prompts per RL step
     group_size: int = 8            # G, completions per prompt
@@ -75,6 +79,7 @@ class RLConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
+    """Held-out evaluation of the base and final model."""
     problems_per_difficulty: int = 64  # held-out problems per family and difficulty
     temperature: float = 1.0           # sampled accuracy, the same policy RL optimises
     batch_size: int = 128
@@ -82,6 +87,7 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """A whole run: one section per stage, plus the preset name and the seed."""
     preset: str = "demo"
     seed: int = 0
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -122,6 +128,7 @@ PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect}
 
 
 def preset(name: str) -> Config:
+    """The Config of a named preset; ConfigError for an unknown name."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]()
@@ -206,6 +213,7 @@ def validate(cfg: Config) -> Config:
 
 
 def to_dict(cfg: Config) -> dict:
+    """The config as plain JSON-able dicts (what config.json holds)."""
     return dataclasses.asdict(cfg)
 
 

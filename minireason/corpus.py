@@ -17,6 +17,7 @@ from minireason.tasks.arith import Noise
 
 
 class Example(NamedTuple):
+    """One worked trace of the corpus."""
     prompt: str        # ends with <think>
     completion: str    # ends with </answer>
     problem: dict
@@ -24,6 +25,7 @@ class Example(NamedTuple):
 
 
 class Packed(NamedTuple):
+    """Packed pretraining rows: R rows of L = P + T tokens."""
     tokens: np.ndarray     # [R, L] int32 inputs
     targets: np.ndarray    # [R, L] int32 next token of the same example
     loss_mask: np.ndarray  # [R, L] float32, 1 where the target is a completion token
@@ -32,10 +34,12 @@ class Packed(NamedTuple):
 
 
 def noise_of(data: DataConfig) -> Noise:
+    """The error-injection settings of the corpus."""
     return Noise(data.step_noise, data.first_pass_error, data.direct_noise)
 
 
 def prompt_text(problem: dict) -> str:
+    """The prompt of a problem as the model reads it: the question, then <think>."""
     return FAMILIES[problem["family"]].prompt(problem) + "<think>"
 
 

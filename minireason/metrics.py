@@ -35,6 +35,7 @@ class Graded(NamedTuple):
 
 
 def grade(problems, completions, lengths, truncated) -> list[Graded]:
+    """Parse and verify each completion once."""
     out = []
     for p, c, n, t in zip(problems, completions, lengths, truncated):
         tr = traces.parse(c)

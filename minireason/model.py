@@ -48,6 +48,7 @@ def rope(x, positions, base: float):
 
 
 class Attention(nnx.Module):
+    """Multi-head causal self-attention with rotary positions and an optional KV cache."""
     def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
         d = cfg.d_model
         self.n_heads, self.rope_base = cfg.n_heads, cfg.rope_base
@@ -145,4 +146,5 @@ def packed_mask(segments):
 
 
 def count_params(params) -> int:
+    """Number of scalar parameters."""
     return sum(x.size for x in jax.tree_util.tree_leaves(params))

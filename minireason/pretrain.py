@@ -45,6 +45,7 @@ def make_train_step(graphdef, optimizer):
 
 
 def make_eval_loss(graphdef):
+    """The jitted held-out loss: (params, batch) -> mean completion-token cross-entropy."""
     return jax.jit(lambda params, batch: lm_loss(graphdef, params, batch))
 
 

@@ -30,6 +30,7 @@ from minireason.tasks import sample_problem
 
 
 class Batch(NamedTuple):
+    """One RL update's inputs: N = B*G sampled completions with their advantages."""
     prompts: jax.Array    # [N, P] int32, left-padded
     tokens: jax.Array     # [N, T] int32 sampled completions
     mask: jax.Array       # [N, T] float32 completion mask
@@ -53,6 +54,7 @@ class Curriculum:
         self.pass_rate = {f"{f}/{d}": 0.5 for f in families for d in difficulties}
 
     def weights(self, family: str) -> np.ndarray:
+        """Sampling probabilities of the difficulties for one family."""
         if not self.enabled:
             return np.ones(len(self.difficulties)) / len(self.difficulties)
         p = np.array([self.pass_rate[f"{family}/{d}"] for d in self.difficulties])
@@ -60,6 +62,7 @@ class Curriculum:
         return w / w.sum()
 
     def update(self, problems, rewards) -> None:
+        """Fold one batch's rewards into the moving pass rates."""
         seen: dict = {}
         for prob, r in zip(problems, rewards):
             seen.setdefault(f"{prob['family']}/{prob['difficulty']}", []).append(r)
@@ -67,9 +70,11 @@ class Curriculum:
             self.pass_rate[k] = self.decay * self.pass_rate[k] + (1 - self.decay) * float(np.mean(rs))
 
     def state(self) -> dict:
+        """The pass rates, for the checkpoint."""
         return dict(self.pass_rate)
 
     def load(self, state: dict) -> None:
+        """Restore pass rates saved by state()."""
         self.pass_rate.update(state)
 
 
@@ -108,6 +113,7 @@ def make_token_logp(graphdef, pad_id: int, temperature: float = 1.0):
 
 
 def make_optimizer(cfg: RLConfig):
+    """AdamW at a constant learning rate after global-norm clipping."""
     return optax.chain(optax.clip_by_global_norm(cfg.grad_clip),
                        optax.adamw(cfg.lr, b1=0.9, b2=0.99, weight_decay=cfg.weight_decay))
 

@@ -43,6 +43,7 @@ def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
 
 
 def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
+    """Load the run's tokenizer, or train it on the corpus and save it in the run folder."""
     path = os.path.join(out, "tokenizer.model")
     if os.path.exists(path):
         return Tokenizer.load(path)

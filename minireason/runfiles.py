@@ -30,6 +30,7 @@ def write_json(path: str, obj) -> None:
 
 
 def read_json(path: str):
+    """Read a JSON file; RunFolderError with a one-line message if it cannot be read."""
     try:
         with open(path) as f:
             return json.load(f)

@@ -24,6 +24,7 @@ from minireason import model as model_lib
 
 
 class Rollout(NamedTuple):
+    """What the sampler returns for N rows."""
     tokens: jax.Array     # [N, T] int32 completion tokens, pad after the end
     mask: jax.Array       # [N, T] bool, True on completion tokens up to and including </answer>
     finished: jax.Array   # [N] bool, False when the row hit the length limit (truncated)

@@ -59,6 +59,7 @@ class _ColumnFamily:
     symbol = "+"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        """A random problem of this difficulty (either split; see tasks.sample_problem)."""
         n = difficulty + 1
         lo, hi = 10 ** (n - 1), 10 ** n
         a, b = int(rng.integers(lo, hi)), int(rng.integers(lo, hi))
@@ -67,12 +68,15 @@ class _ColumnFamily:
         return {"family": self.name, "difficulty": difficulty, "a": a, "b": b}
 
     def prompt(self, p: dict) -> str:
+        """The question text; also the key of the held-out split."""
         return f"{p['a']}{self.symbol}{p['b']}"
 
     def correct_answer(self, p: dict) -> str:
+        """The canonical correct answer."""
         return str(p["a"] + p["b"] if self.symbol == "+" else p["a"] - p["b"])
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        """A worked completion in the given style (direct, step or reflect)."""
         if style == "direct":
             answer = self.correct_answer(p)
             if rng.random() < noise.direct_noise:
@@ -159,16 +163,20 @@ class SumFamily:
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        """A random problem of this difficulty (either split; see tasks.sample_problem)."""
         numbers = [int(x) for x in rng.integers(1, 10, size=difficulty + 1)]
         return {"family": self.name, "difficulty": difficulty, "numbers": numbers}
 
     def prompt(self, p: dict) -> str:
+        """The question text; also the key of the held-out split."""
         return "+".join(map(str, p["numbers"]))
 
     def correct_answer(self, p: dict) -> str:
+        """The canonical correct answer."""
         return str(sum(p["numbers"]))
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        """A worked completion in the given style (direct, step or reflect)."""
         if style == "direct":
             answer = int(self.correct_answer(p))
             return completion_text([], str(_slip(rng, answer) if rng.random() < noise.direct_noise else answer))
@@ -222,6 +230,7 @@ class CountdownFamily:
     domain = "arith"
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        """A random problem of this difficulty (either split; see tasks.sample_problem)."""
         n = 2 if difficulty == 1 else 3
         while True:
             numbers = [int(x) for x in rng.integers(1, 10, size=n)]
@@ -236,6 +245,7 @@ class CountdownFamily:
             return p
 
     def prompt(self, p: dict) -> str:
+        """The question text; also the key of the held-out split."""
         return f"reach {p['target']} with " + " ".join(map(str, p["numbers"]))
 
     def solutions(self, p: dict) -> list[str]:
@@ -245,6 +255,7 @@ class CountdownFamily:
         return [e for e in exprs if evaluate(e) == p["target"]]
 
     def correct_answer(self, p: dict) -> str:
+        """The canonical correct answer."""
         return self.solutions(p)[0]
 
     def attempt(self, numbers: list[int], signs: str, rng: np.random.Generator, step_noise: float):
@@ -258,6 +269,7 @@ class CountdownFamily:
         return items, value
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        """A worked completion in the given style (direct, step or reflect)."""
         numbers, target = p["numbers"], p["target"]
         n_ops = len(numbers) - 1
         patterns = [_signs(n_ops, i) for i in range(2 ** n_ops)]
