@@ -35,6 +35,7 @@ class DataConfig:
     step_noise: float = 0.03       # chance that a written step (step-by-step style) is wrong
     first_pass_error: float = 0.3  # reflective traces: chance a step's first pass is wrong (then caught)
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
+    oneshot_guess: float = 1.0     # Countdown: chance a direct/step trace guesses its signs (never searched)
     heldout_percent: int = 10      # share of the problem space reserved for evaluation (by hash)
     corpus_size: int = 80000       # pretraining traces generated for the run
     vocab_size: int = 96           # SentencePiece vocabulary size
@@ -124,7 +125,22 @@ def demo_noreflect() -> Config:
                                data=dataclasses.replace(base.data, style_weights=(d, s, 0.0)))
 
 
-PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect}
+def gpu() -> Config:
+    """The demo sized for one GPU or TPU: a 5M-parameter model, 4x the prompts, a longer thinking budget.
+
+    The same tasks and pipeline as `demo`; on a 2-core CPU it would take hours."""
+    return Config(
+        preset="gpu",
+        model=ModelConfig(d_model=256, n_layers=6, n_heads=4, d_mlp=768),
+        data=DataConfig(corpus_size=160000, completion_len=128),
+        pretrain=PretrainConfig(steps=2000, batch_size=128, lr=1e-3, warmup_steps=100, eval_every=250),
+        rl=RLConfig(steps=200, prompts_per_step=64, group_size=16, samples_every=20, eval_every=20,
+                    eval_problems=512, checkpoint_every=50),
+        eval=EvalConfig(problems_per_difficulty=128, batch_size=512),
+    )
+
+
+PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect, "gpu": gpu}
 
 
 def preset(name: str) -> Config:
@@ -198,6 +214,8 @@ def validate(cfg: Config) -> Config:
          "data.style_weights: three non-negative weights (direct, step, reflective)"),
         (all(x in (1, 2, 3) for x in d.difficulties) and d.difficulties, "data.difficulties: levels in 1..3"),
         (0 < d.heldout_percent < 100, "data.heldout_percent must be in 1..99"),
+        (all(0 <= x <= 1 for x in (d.step_noise, d.first_pass_error, d.direct_noise, d.oneshot_guess)),
+         "data.step_noise, first_pass_error, direct_noise, oneshot_guess are probabilities in [0, 1]"),
         (m.d_model % m.n_heads == 0 and (m.d_model // m.n_heads) % 2 == 0,
          "model.d_model / model.n_heads must be an even integer (rotary pairs)"),
         (r.loss in ("grpo", "dr_grpo", "dapo", "reinforce"), "rl.loss: choose grpo, dr_grpo, dapo or reinforce"),

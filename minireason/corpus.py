@@ -35,7 +35,7 @@ class Packed(NamedTuple):
 
 def noise_of(data: DataConfig) -> Noise:
     """The error-injection settings of the corpus."""
-    return Noise(data.step_noise, data.first_pass_error, data.direct_noise)
+    return Noise(data.step_noise, data.first_pass_error, data.direct_noise, data.oneshot_guess)
 
 
 def prompt_text(problem: dict) -> str:

@@ -36,9 +36,14 @@ def evaluate(generate, params, key, tokenizer, problems, batch_size, prompt_len,
 
 
 def report(graded) -> dict:
-    """Overall metrics, per family (domain breakdown) and per difficulty, as stored in summary.json."""
+    """Overall metrics, per family, per difficulty and per both, as stored in summary.json.
+
+    Per family *and* difficulty matters for "does reflecting pay?": pooled over families, the
+    completions that reflect and those that do not come from different families in different shares,
+    so their accuracies can differ for that reason alone (Simpson's paradox)."""
     return {
         **metrics.summarize(graded),
         "by_family": metrics.breakdown(graded, lambda g: g.problem["family"]),
         "by_difficulty": metrics.breakdown(graded, lambda g: g.problem["difficulty"]),
+        "by_family_difficulty": metrics.breakdown(graded, lambda g: f"{g.problem['family']}/{g.problem['difficulty']}"),
     }

@@ -63,6 +63,8 @@ def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
     eff = [_effective(g) for g in graded]
     steps = [s for g in graded for s in g.trace.steps]
     out = {
+        "count": len(graded),
+        "count_reflect": sum(g.trace.reflects for g in graded),
         "reward": _mean(g.verdict.reward for g in graded),
         "accuracy": _mean(correct),
         "length_mean": _mean(g.length for g in graded),

@@ -5,7 +5,7 @@ cache length L with one), D width, H heads, Dh = D / H, F MLP width, V vocabular
 
 The module is built once and then used functionally (STYLE.md): `nnx.split(model)` gives a static
 `graphdef` and a `params` pytree; jitted functions call `nnx.merge(graphdef, params)` inside. The
-KV cache is an explicit argument, a tuple with one (k, v) pair of [N, L, H, Dh] arrays per layer,
+KV cache is an explicit argument, a tuple with one (k, v) pair of [N, H, L, Dh] arrays per layer,
 so the sampler can carry it through `lax.while_loop`.
 
 Masks are explicit too: `mask[n, s, k]` says whether query s may attend to key k. `causal_mask` and
@@ -60,12 +60,13 @@ class Attention(nnx.Module):
         h = self.n_heads
         q, k, v = jnp.split(self.qkv(x).reshape(n, s, 3 * h, d // h), 3, axis=2)  # each [N, S, H, Dh]
         q, k = rope(q, positions, self.rope_base), rope(k, positions, self.rope_base)
+        q, k, v = (t.transpose(0, 2, 1, 3) for t in (q, k, v))                   # each [N, H, S, Dh]
         if cache is not None:            # write this call's keys/values at [index, index + S)
-            k = jax.lax.dynamic_update_slice_in_dim(cache[0], k, index, axis=1)     # [N, L, H, Dh]
-            v = jax.lax.dynamic_update_slice_in_dim(cache[1], v, index, axis=1)
-        scores = jnp.einsum("nshd,nkhd->nhsk", q, k) / jnp.sqrt(d // h)           # [N, H, S, K]
+            k = jax.lax.dynamic_update_slice_in_dim(cache[0], k, index, axis=2)     # [N, H, L, Dh]
+            v = jax.lax.dynamic_update_slice_in_dim(cache[1], v, index, axis=2)
+        scores = jnp.einsum("nhsd,nhkd->nhsk", q, k) / jnp.sqrt(d // h)           # [N, H, S, K]
         scores = jnp.where(mask[:, None], scores, NEG_INF)
-        y = jnp.einsum("nhsk,nkhd->nshd", jax.nn.softmax(scores, axis=-1), v)     # [N, S, H, Dh]
+        y = jnp.einsum("nhsk,nhkd->nshd", jax.nn.softmax(scores, axis=-1), v)     # [N, S, H, Dh]
         return self.out(y.reshape(n, s, d)), (k, v)
 
 
@@ -125,8 +126,9 @@ def forward(graphdef, params, tokens, positions, mask):
 
 
 def empty_cache(cfg: ModelConfig, n: int, length: int):
-    """Zeroed KV cache: one (k, v) pair of [N, L, H, Dh] per layer."""
-    shape = (n, length, cfg.n_heads, cfg.d_model // cfg.n_heads)
+    """Zeroed KV cache: one (k, v) pair of [N, H, L, Dh] per layer (heads outside, so that a decode step's
+    q.k and weights.v are batched matrix products over (N, H) that read the cache in place)."""
+    shape = (n, cfg.n_heads, length, cfg.d_model // cfg.n_heads)
     return tuple((jnp.zeros(shape), jnp.zeros(shape)) for _ in range(cfg.n_layers))
 
 

@@ -169,7 +169,8 @@ def domain_report(graded) -> dict:
 
 
 DIFFICULTY_KEYS = SUMMARY_KEYS + ("accuracy_reflect", "accuracy_noreflect", "step_accuracy", "truncation_rate",
-                                  "style_share_direct", "style_share_step", "style_share_reflect")
+                                  "style_share_direct", "style_share_step", "style_share_reflect",
+                                  "count", "count_reflect")
 
 
 def _pick(report: dict, keys) -> dict:
@@ -189,6 +190,9 @@ def make_summary(base: dict, final: dict, wall: dict) -> dict:
             "by_family": {fam: {"base": _pick(b["by_family"][fam], SUMMARY_KEYS),
                                 "final": _pick(f["by_family"][fam], SUMMARY_KEYS)}
                           for fam in f["by_family"]},
+            "by_family_difficulty": {k: {"base": _pick(b["by_family_difficulty"][k], DIFFICULTY_KEYS),
+                                         "final": _pick(f["by_family_difficulty"][k], DIFFICULTY_KEYS)}
+                                     for k in f["by_family_difficulty"]},
         }
     return {"domains": domains, "wall_seconds": wall}
 

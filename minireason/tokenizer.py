@@ -10,7 +10,10 @@ Three choices make it fit arithmetic reasoning:
 
 Every digit and every character of the tags is forced into the vocabulary (`required_chars`): a
 small corpus may lack some digit, and '<' or '>' may only ever occur inside a tag, yet text that merely
-looks like a tag ('1<2', '</ans') must still round trip rather than turn into `<unk>`.
+looks like a tag ('1<2', '</ans') must still round trip rather than turn into `<unk>`. Each required
+character is also added to the training text as a one-character sentence: sentencepiece 0.2.2 aborts
+the whole process on a required character it never counted (outside the tags), and one-character
+sentences hold no pairs, so they add no merges.
 
 A space becomes '▁' attached to the next piece, as usual for SentencePiece. Characters never seen in
 training map to `<unk>` (id 1) and decode as ' ⁇ '.
@@ -61,7 +64,7 @@ class Tokenizer:
         # of the texts; the seed only guards sentencepiece's sampling paths, which stay unused here.
         spm.set_random_generator_seed(0)
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(texts),
+            sentence_iterator=iter(list(texts) + list(_REQUIRED_CHARS)),
             model_writer=model,
             model_type="bpe",
             vocab_size=vocab_size,

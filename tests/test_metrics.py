@@ -20,6 +20,7 @@ def graded():
 def test_summary_by_hand(graded):
     m = metrics.summarize(graded, group_size=2)
     want = {
+        "count": 4, "count_reflect": 2,
         "reward": 0.5, "accuracy": 0.5,
         "length_mean": (30 + 15 + 6 + 144) / 4, "length_correct": (30 + 15) / 2, "length_incorrect": (6 + 144) / 2,
         "truncation_rate": 0.25,

@@ -234,3 +234,18 @@ def test_rl_update_compiles_once(tiny):
             params, opt_state, stats = update(params, opt_state, base_params, batch, None)
             assert all(np.isfinite(float(v)) for v in stats.values())
         assert len(compiles) == 1
+
+
+def test_no_python_runs_per_generated_token(tiny, monkeypatch):
+    """The model's Python code runs only while tracing: twice (prefill, and the loop body traced once),
+    however many tokens are generated, and never again on later calls."""
+    from minireason import model as model_lib
+    graphdef, params = tiny
+    calls = []
+    original = model_lib.Transformer.__call__
+    monkeypatch.setattr(model_lib.Transformer, "__call__", lambda *a, **k: calls.append(1) or original(*a, **k))
+    generate = make_generate(graphdef, CFG, T, PAD, eos_id=-1)          # -1 never sampled: all T tokens
+    jax.block_until_ready(generate(params, jax.random.key(0), make_prompts(0), 1.0))
+    assert len(calls) == 2 and T > 2
+    jax.block_until_ready(generate(params, jax.random.key(1), make_prompts(1), 0.5))
+    assert len(calls) == 2

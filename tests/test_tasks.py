@@ -8,7 +8,7 @@ from minireason.corpus import make_examples
 from minireason.tasks import FAMILIES, STYLES, heldout_set, is_heldout, sample_problem
 from minireason.tasks.arith import Noise
 
-CLEAN = Noise(step_noise=0.0, first_pass_error=0.0, direct_noise=0.0)
+CLEAN = Noise(step_noise=0.0, first_pass_error=0.0, direct_noise=0.0, oneshot_guess=0.0)
 
 
 def test_generators_are_deterministic_from_the_seed():
@@ -135,3 +135,18 @@ def test_sum_traces_by_hand():
     assert t.answer == "21" and len(t.revisions) == 2
     assert all(fam.revision_fixed(p, r) for r in t.revisions)
     assert fam.check_answer(p, "21") == (True, "") and fam.check_answer(p, "22") == (False, "wrong value")
+
+
+def test_countdown_oneshot_guess_is_blind_but_search_finds():
+    """With oneshot_guess=1 a direct trace picks one of the 4 sign patterns at random: on hard problems
+    (one solution) it is right about a quarter of the time, while the clean search is always right."""
+    rng = np.random.default_rng(0)
+    fam, guess = FAMILIES["countdown"], Noise(step_noise=0.0, first_pass_error=0.0, direct_noise=0.0,
+                                             oneshot_guess=1.0)
+    hits = {"direct": 0, "step": 0, "reflect": 0}
+    for _ in range(800):
+        p = fam.sample(rng, 3)
+        for style in hits:
+            hits[style] += fam.check_answer(p, traces.parse(fam.trace(p, style, rng, guess)).answer)[0]
+    assert 0.18 < hits["direct"] / 800 < 0.32 and 0.18 < hits["step"] / 800 < 0.32
+    assert hits["reflect"] == 800

@@ -20,6 +20,11 @@ Trace styles, each written by `trace(problem, style, rng, noise)`:
              (`9+6+0=14 check 14-6-0=9 no wait 9+6+0=15` or `9+6+0=15 check 15-6-0=9 ok`)
              For Countdown: a systematic search over sign patterns, each attempt checked against
              the target, stopping at the first hit.
+
+On Countdown the one-shot styles (direct, step) cannot know which signs reach the target without
+trying them: with probability `oneshot_guess` they commit to a sign pattern drawn at random and answer
+with it, right or wrong, as a writer who never searched would. (At `oneshot_guess=0` they "know" a
+solution; then a small model learns to guess well by intuition and search pays only on some seeds.)
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ class Noise:
     step_noise: float = 0.05
     first_pass_error: float = 0.5
     direct_noise: float = 0.1
+    oneshot_guess: float = 1.0
 
 
 _NUMBER_RE = re.compile(r"^(0|[1-9][0-9]{0,11})$", re.ASCII)
@@ -273,13 +279,17 @@ class CountdownFamily:
         numbers, target = p["numbers"], p["target"]
         n_ops = len(numbers) - 1
         patterns = [_signs(n_ops, i) for i in range(2 ** n_ops)]
-        solution = str(rng.choice(self.solutions(p)))         # the step/direct writer "knows" one solution
-        if style == "direct":
-            guess = _expression(numbers, str(rng.choice(patterns))) if rng.random() < noise.direct_noise else solution
-            return completion_text([], guess)
-        if style == "step":
-            signs = "".join(c for c in solution if c in "+-")
-            return completion_text(self.attempt(numbers, signs, rng, noise.step_noise)[0], solution)
+        if style in ("direct", "step"):                        # one shot: a guess, or a known solution
+            if rng.random() < noise.oneshot_guess:
+                answer = _expression(numbers, str(rng.choice(patterns)))
+            else:
+                answer = str(rng.choice(self.solutions(p)))
+                if style == "direct" and rng.random() < noise.direct_noise:
+                    answer = _expression(numbers, str(rng.choice(patterns)))
+            if style == "direct":
+                return completion_text([], answer)
+            signs = "".join(c for c in answer if c in "+-")
+            return completion_text(self.attempt(numbers, signs, rng, noise.step_noise)[0], answer)
         items, answer = [], _expression(numbers, patterns[-1])
         for signs in patterns:                                 # systematic search in a fixed order
             steps, value = self.attempt(numbers, signs, rng, noise.step_noise)
