@@ -25,7 +25,7 @@ import optax
 
 from minireason import model as model_lib
 from minireason.config import DataConfig, RLConfig
-from minireason.losses import LOSSES, masked_mean
+from minireason.losses import LOSSES, kl_k3, masked_mean
 from minireason.tasks import sample_problem
 
 
@@ -123,6 +123,9 @@ def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
 
     With old_logp None (mu = 1, fully on-policy) the ratio is exp(logp - stop_gradient(logp)) = 1,
     whose gradient is the plain policy gradient; clipping then never triggers.
+    At beta = 0 the KL term weighs nothing, so the reference's forward pass is skipped (a quarter of
+    the update's compute) and stats hold no "kl"; `make_kl` measures it apart when it is wanted.
+    Also returns the jitted token_logp (for old_logp when mu > 1).
     """
     token_logp = make_token_logp(graphdef, pad_id, cfg.temperature)
     loss_fn = LOSSES[cfg.loss].loss
@@ -130,22 +133,39 @@ def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
     def objective(params, ref_logp, batch, old_logp):
         logp, entropy = token_logp(params, batch.prompts, batch.tokens, batch.mask)
         old = jax.lax.stop_gradient(logp) if old_logp is None else old_logp
-        parts = loss_fn(logp, old, ref_logp, batch.adv, batch.mask, cfg.clip_eps, cfg.clip_eps_high, cfg.beta)
+        ref = jax.lax.stop_gradient(logp) if ref_logp is None else ref_logp       # beta = 0: KL term is 0
+        parts = loss_fn(logp, old, ref, batch.adv, batch.mask, cfg.clip_eps, cfg.clip_eps_high, cfg.beta)
         return parts.loss, (parts, masked_mean(jax.lax.stop_gradient(entropy), batch.mask))
 
     @jax.jit
     def update(params, opt_state, ref_params, batch, old_logp=None):
-        ref_logp, _ = token_logp(ref_params, batch.prompts, batch.tokens, batch.mask)
-        ref_logp = jax.lax.stop_gradient(ref_logp)
+        ref_logp = None
+        if cfg.beta > 0:
+            ref_logp = jax.lax.stop_gradient(token_logp(ref_params, batch.prompts, batch.tokens, batch.mask)[0])
         (loss, (parts, entropy)), grads = jax.value_and_grad(objective, has_aux=True)(
             params, ref_logp, batch, old_logp)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
-        stats = {"loss": loss, "kl": parts.kl, "clip_fraction": parts.clip_fraction, "entropy": entropy,
+        stats = {"loss": loss, "clip_fraction": parts.clip_fraction, "entropy": entropy,
                  "grad_norm": optax.tree.norm(grads)}
+        if cfg.beta > 0:
+            stats["kl"] = parts.kl
         return params, opt_state, stats
 
     return update, jax.jit(token_logp)
+
+
+def make_kl(graphdef, pad_id: int, temperature: float = 1.0):
+    """Jitted (params, ref_params, batch) -> mean k3 KL(pi_theta || pi_ref) over the batch's completion tokens."""
+    token_logp = make_token_logp(graphdef, pad_id, temperature)
+
+    @jax.jit
+    def kl(params, ref_params, batch):
+        logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0]
+        ref_logp = token_logp(ref_params, batch.prompts, batch.tokens, batch.mask)[0]
+        return masked_mean(kl_k3(logp, ref_logp), batch.mask)
+
+    return kl
 
 
 def advantages(cfg: RLConfig, rewards: np.ndarray) -> np.ndarray:

@@ -101,6 +101,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     r, d = cfg.rl, cfg.data
     optimizer = rl.make_optimizer(r)
     update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
+    kl_to_base = rl.make_kl(graphdef, tok.pad_id, r.temperature)
     curriculum = rl.Curriculum(d.families, d.difficulties, r.curriculum)
     state = {"params": base_params, "opt_state": optimizer.init(base_params)}
     folder = os.path.join(out, "rl")
@@ -114,7 +115,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     samples.truncate_after(None, start)
     params, opt_state = state["params"], state["opt_state"]
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
-    t0 = time.time() - wall
+    t0, last_kl = time.time() - wall, float("nan")
     bar = tqdm(range(start, r.steps), initial=start, total=r.steps, desc="rl", dynamic_ncols=True)
     for step in bar:
         # 1. prompts: B problems near the edge of competence, each repeated G times
@@ -146,6 +147,10 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
                "curriculum": curriculum.state() if r.curriculum else None}
         if done % r.eval_every == 0 or done == r.steps:
             row.update({f"heldout_{k}": v for k, v in probe(params).items() if k in PROBE_KEYS})
+            if "kl" not in row:             # beta = 0: the update skipped the reference; measure KL here
+                row["kl"] = float(kl_to_base(params, base_params, batch))
+        row.setdefault("kl", None)          # null between measurements (beta = 0)
+        last_kl = row["kl"] if row["kl"] is not None else last_kl
         log.write(row)
         if done % r.samples_every == 0 or done == 1:
             for i in range(0, len(graded), r.group_size):
@@ -153,7 +158,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
                 samples.write({"step": done, "task": g.problem, "completion": g.completion, "reward": g.verdict.reward})
         curriculum.update(problems, rewards)
         bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
-                        refl=f"{row['reflection_rate']:.2f}", kl=f"{row['kl']:.3f}")
+                        refl=f"{row['reflection_rate']:.2f}", kl=f"{last_kl:.3f}")
         if done % r.checkpoint_every == 0 or done == r.steps:
             checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
                                        {"step": done, "wall": time.time() - t0, "curriculum": curriculum.state()})

@@ -83,3 +83,23 @@ def test_prompt_batch_keeps_groups_intact():
     for i in range(5):
         assert all(p == problems[3 * i] for p in problems[3 * i:3 * i + 3])
     assert problems[0] != problems[3] or problems[3] != problems[6]
+
+
+def test_kl_is_zero_to_itself_and_matches_the_update_with_beta(tiny):
+    """make_kl(params, params) = 0; with beta > 0 the update reports the same KL as make_kl (before the
+    step); at beta = 0 it reports none (the reference pass is skipped) but still learns."""
+    graphdef, params = tiny
+    prompts, tokens, mask = _batch()
+    batch = rl.Batch(prompts, tokens, mask, jnp.array([1.0, -1.0]))
+    kl = rl.make_kl(graphdef, pad_id=0)
+    assert float(kl(params, params, batch)) == 0.0
+    other = jax.tree.map(lambda x: x * 1.1, params)
+    with_beta = RLConfig(group_size=2, beta=0.1)
+    update, _ = rl.make_update(graphdef, rl.make_optimizer(with_beta), with_beta, pad_id=0)
+    _, _, stats = update(other, rl.make_optimizer(with_beta).init(other), params, batch)
+    assert float(stats["kl"]) == pytest.approx(float(kl(other, params, batch)), rel=1e-5) and float(stats["kl"]) > 0
+    no_beta = RLConfig(group_size=2, beta=0.0)
+    update, _ = rl.make_update(graphdef, rl.make_optimizer(no_beta), no_beta, pad_id=0)
+    new, _, stats = update(other, rl.make_optimizer(no_beta).init(other), params, batch)
+    assert "kl" not in stats and float(stats["grad_norm"]) > 0
+    assert not all(bool(jnp.array_equal(a, b)) for a, b in zip(jax.tree.leaves(new), jax.tree.leaves(other)))
