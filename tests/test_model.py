@@ -89,7 +89,7 @@ def logits_from_embeddings(graphdef, params, x, positions, mask):
     """Transformer.__call__ from the embedding output on: x [N, L, D] -> logits [N, L, V]."""
     model = nnx.merge(graphdef, params)
     for block in model.blocks:
-        x, _ = block(x, positions, mask)
+        x, _ = block(x, positions, model_lib.attention_bias(mask))
     return model.head(model.norm(x))
 
 
