@@ -1,6 +1,7 @@
 """Pretrain, RL and evaluate in one command: `python train.py` (see README.md)."""
 import sys
 
+from minireason.alarms import Diverged
 from minireason.checkpoint import CheckpointError
 from minireason.cli import parse_train_args
 from minireason.config import ConfigError
@@ -18,8 +19,11 @@ def main(argv: list[str]) -> int:
     except (ConfigError, RunFolderError, CheckpointError, TokenizerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Diverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
-        print("interrupted; resume with --resume (the last checkpoint is kept)", file=sys.stderr)
+        print("interrupted: the last completed step was saved; continue with --resume", file=sys.stderr)
         return 130
     return 0
 

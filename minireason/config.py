@@ -6,6 +6,7 @@ for it, that symbol (G, beta, epsilon). Presets are plain functions returning a 
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 
@@ -87,6 +88,16 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class AlarmConfig:
+    """Thresholds of the alarms for RL's silent failures (see alarms.py)."""
+    truncation_rate: float = 0.5        # share of completions cut off by the length limit
+    zero_variance_groups: float = 0.95  # share of groups whose rewards are all equal (no learning signal)
+    kl: float = 2.0                     # mean k3 KL to the base model
+    entropy: float = 0.005              # mean token entropy below this: the policy has collapsed
+    zero_reward_steps: int = 10         # this many steps in a row with reward 0
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole run: one section per stage, plus the preset name and the seed."""
     preset: str = "demo"
@@ -96,6 +107,7 @@ class Config:
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     rl: RLConfig = field(default_factory=RLConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    alarms: AlarmConfig = field(default_factory=AlarmConfig)
 
 
 # ----------------------------------------------------------------------------- presets
@@ -203,8 +215,32 @@ def validate(cfg: Config) -> Config:
     """Check cross-field constraints; raise ConfigError with a one-line message."""
     from minireason.tasks import FAMILIES  # local import: tasks import nothing from here
 
-    d, r, m = cfg.data, cfg.rl, cfg.model
+    d, r, m, p, e = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval
+    for name in ("model", "data", "pretrain", "rl", "eval", "alarms"):   # every number finite
+        section = getattr(cfg, name)
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            values = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                raise ConfigError(f"{name}.{f.name}: {value} is not a finite number")
+    sizes = {"model.d_model": m.d_model, "model.n_layers": m.n_layers, "model.n_heads": m.n_heads,
+             "model.d_mlp": m.d_mlp, "data.corpus_size": d.corpus_size, "data.vocab_size": d.vocab_size,
+             "pretrain.batch_size": p.batch_size, "pretrain.eval_every": p.eval_every,
+             "rl.prompts_per_step": r.prompts_per_step, "rl.samples_every": r.samples_every,
+             "rl.eval_every": r.eval_every, "rl.eval_problems": r.eval_problems,
+             "rl.checkpoint_every": r.checkpoint_every, "eval.problems_per_difficulty": e.problems_per_difficulty,
+             "eval.batch_size": e.batch_size, "alarms.zero_reward_steps": cfg.alarms.zero_reward_steps}
+    for key, value in sizes.items():
+        if value < 1:
+            raise ConfigError(f"{key} must be at least 1, got {value}")
     checks = [
+        (m.rope_base > 0 and p.lr > 0 and r.lr > 0 and p.grad_clip > 0 and r.grad_clip > 0,
+         "model.rope_base, the learning rates and grad_clip must be positive"),
+        (p.warmup_steps >= 0 and 0 <= p.min_lr_ratio <= 1 and p.weight_decay >= 0 and r.weight_decay >= 0,
+         "pretrain.warmup_steps, weight_decay >= 0 and pretrain.min_lr_ratio in [0, 1]"),
+        (0 <= r.clip_eps < 1 and r.clip_eps_high >= 0 and r.beta >= 0,
+         "rl.clip_eps in [0, 1), rl.clip_eps_high >= 0, rl.beta >= 0"),
+        (d.vocab_size >= 32, "data.vocab_size must be at least 32 (digits, tags and the notation's symbols)"),
         (len(d.families) == len(d.family_weights), "data.families and data.family_weights differ in length"),
         (len(d.families) > 0 and min(d.family_weights, default=0) >= 0 and sum(d.family_weights) > 0,
          "data.family_weights: non-negative weights, not all zero"),
@@ -235,23 +271,42 @@ def to_dict(cfg: Config) -> dict:
     return dataclasses.asdict(cfg)
 
 
-def from_dict(raw: dict) -> Config:
-    """Rebuild a Config from `to_dict` output (e.g. a run's config.json); unknown keys are errors."""
-    try:
-        sections = {}
-        for f in dataclasses.fields(Config):
-            if f.name not in raw:
-                continue
-            value = raw[f.name]
-            if isinstance(value, dict):
-                sub = typing.get_type_hints(Config)[f.name]
-                kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
-                sections[f.name] = sub(**kwargs)
-            else:
-                sections[f.name] = value
-        extra = set(raw) - {f.name for f in dataclasses.fields(Config)}
-        if extra:
-            raise TypeError(f"unknown keys {sorted(extra)}")
-        return Config(**sections)
-    except TypeError as e:
-        raise ConfigError(f"config.json does not match this version of minireason: {e}") from None
+def _check_json(value, typ, key: str):
+    """A value read from config.json, checked against the field type `typ` (tuples arrive as lists)."""
+    if typing.get_origin(typ) is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"config.json: {key}: expected a list, got {value!r:.40}")
+        return tuple(_check_json(v, typing.get_args(typ)[0], key) for v in value)
+    ok = {bool: lambda v: isinstance(v, bool),
+          int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+          float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          str: lambda v: isinstance(v, str)}[typ](value)
+    if not ok:
+        raise ConfigError(f"config.json: {key}: expected {typ.__name__}, got {value!r:.40}")
+    return float(value) if typ is float else value
+
+
+def from_dict(raw) -> Config:
+    """Rebuild a Config from `to_dict` output (e.g. a run's config.json); unknown keys and values of the
+    wrong type are ConfigErrors with a one-line message."""
+    if not isinstance(raw, dict):
+        raise ConfigError("config.json must hold a JSON object")
+    hints = typing.get_type_hints(Config)
+    extra = set(raw) - set(hints)
+    if extra:
+        raise ConfigError(f"config.json does not match this version of minireason: unknown keys {sorted(extra)}")
+    values = {}
+    for name, value in raw.items():
+        typ = hints[name]
+        if not dataclasses.is_dataclass(typ):
+            values[name] = _check_json(value, typ, name)
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"config.json: {name} must be an object of fields")
+        fields = typing.get_type_hints(typ)
+        unknown = set(value) - set(fields)
+        if unknown:
+            raise ConfigError(f"config.json does not match this version of minireason: unknown keys "
+                              f"{sorted(f'{name}.{k}' for k in unknown)}")
+        values[name] = typ(**{k: _check_json(v, fields[k], f"{name}.{k}") for k, v in value.items()})
+    return Config(**values)

@@ -90,6 +90,16 @@ def prompt_batch(rng: np.random.Generator, data: DataConfig, curriculum: Curricu
     return [p for p in problems for _ in range(group_size)]
 
 
+def check_groups(problems: list[dict], group_size: int) -> None:
+    """Group integrity: every block of G consecutive rows holds G completions of one prompt (advantages are
+    computed per block; a group that mixed prompts would compare answers to different questions)."""
+    if len(problems) % group_size:
+        raise ValueError(f"{len(problems)} rows do not split into groups of {group_size}")
+    for i in range(0, len(problems), group_size):
+        if any(p != problems[i] for p in problems[i:i + group_size]):
+            raise ValueError(f"group {i // group_size} mixes prompts")
+
+
 # ----------------------------------------------------------------------------- the jitted update
 
 def make_token_logp(graphdef, pad_id: int, temperature: float = 1.0):

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from minireason import checkpoint, corpus, evaluate, metrics, pretrain, rl, runfiles, sampling
+from minireason import alarms, checkpoint, corpus, evaluate, metrics, pretrain, rl, runfiles, sampling
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
 from minireason.tasks import FAMILIES, heldout_set
@@ -77,18 +77,30 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     params, opt_state = state["params"], state["opt_state"]
     t0 = time.time() - wall
     bar = tqdm(range(start, p.steps), initial=start, total=p.steps, desc="pretrain", dynamic_ncols=True)
-    for step in bar:
-        params, opt_state, loss = train_step(params, opt_state, pretrain.batch_at(packed, step, p.batch_size, cfg.seed))
-        done = step + 1
-        evaluate_now = done % p.eval_every == 0 or done == p.steps
-        if done % 10 == 0 or evaluate_now:
-            row = {"stage": "pretrain", "step": done, "loss": float(loss)}
-            if evaluate_now:
-                row["heldout_loss"] = float(eval_loss(params, heldout_batch))
-                checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
-                                           {"step": done, "wall": time.time() - t0}, keep=2)
-            log.write(row)
-            bar.set_postfix(loss=f"{row['loss']:.3f}")
+    snapshot = None                      # the last completed step, saved if Ctrl-C stops the loop
+    try:
+        for step in bar:
+            batch = pretrain.batch_at(packed, step, p.batch_size, cfg.seed)
+            params, opt_state, loss = train_step(params, opt_state, batch)
+            done = step + 1
+            evaluate_now = done % p.eval_every == 0 or done == p.steps
+            if done % 10 == 0 or evaluate_now:
+                row = {"stage": "pretrain", "step": done, "loss": float(loss)}
+                if evaluate_now:
+                    row["heldout_loss"] = float(eval_loss(params, heldout_batch))
+                log.write(row)           # log first: a crash before the checkpoint re-logs the step on resume
+                if evaluate_now:
+                    checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
+                                               {"step": done, "wall": time.time() - t0}, keep=2)
+                bar.set_postfix(loss=f"{row['loss']:.3f}")
+            snapshot = (done, params, opt_state)
+    except KeyboardInterrupt:
+        if snapshot:
+            done, params, opt_state = snapshot
+            checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
+                                       {"step": done, "wall": time.time() - t0}, keep=2)
+            echo(f"\ninterrupted: saved a checkpoint at pretraining step {done}")
+        raise
     return params, time.time() - t0
 
 
@@ -103,6 +115,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
     kl_to_base = rl.make_kl(graphdef, tok.pad_id, r.temperature)
     curriculum = rl.Curriculum(d.families, d.difficulties, r.curriculum)
+    alarm = alarms.Alarms(cfg.alarms)
     state = {"params": base_params, "opt_state": optimizer.init(base_params)}
     folder = os.path.join(out, "rl")
     found = checkpoint.load_latest(folder, state, warn=echo)
@@ -111,57 +124,79 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
         state, meta, _ = found
         start, wall = meta["step"], meta["wall"]
         curriculum.load(meta["curriculum"])
+        alarm.load(meta.get("alarms", {}))
     log.truncate_after("rl", start)
     samples.truncate_after(None, start)
     params, opt_state = state["params"], state["opt_state"]
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
     t0, last_kl = time.time() - wall, float("nan")
     bar = tqdm(range(start, r.steps), initial=start, total=r.steps, desc="rl", dynamic_ncols=True)
-    for step in bar:
-        # 1. prompts: B problems near the edge of competence, each repeated G times
-        problems = rl.prompt_batch(np.random.default_rng([cfg.seed, 101, step]), d, curriculum,
-                                   r.prompts_per_step, r.group_size)
-        prompts = tok.encode_prompts([corpus.prompt_text(p) for p in problems], d.prompt_len)
-        # 2. sample N = B*G completions in one compiled loop
-        t_start = time.time()
-        rollout = generate(params, jax.random.fold_in(key, step), prompts, r.temperature)
-        tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)
-        t_generate = time.time() - t_start
-        # 3. verify: reward 1 for an exact final answer
-        texts = tok.decode_completions(tokens, mask)
-        graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
-        rewards = np.array([g.verdict.reward for g in graded], np.float32)
-        # 4. group-relative advantages; 5. the update
-        batch = rl.Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
-                         jnp.asarray(rl.advantages(r, rewards)))
-        old_logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0] if r.updates_per_batch > 1 else None
-        t_start = time.time()
-        for _ in range(r.updates_per_batch):
-            params, opt_state, stats = update(params, opt_state, base_params, batch, old_logp)
-        stats = {k: float(v) for k, v in stats.items()}
-        t_update = time.time() - t_start
-        # 6. log, curriculum, checkpoint
-        done = step + 1
-        row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size), **stats,
-               "time_generate": t_generate, "time_update": t_update,
-               "curriculum": curriculum.state() if r.curriculum else None}
-        if done % r.eval_every == 0 or done == r.steps:
-            row.update({f"heldout_{k}": v for k, v in probe(params).items() if k in PROBE_KEYS})
-            if "kl" not in row:             # beta = 0: the update skipped the reference; measure KL here
-                row["kl"] = float(kl_to_base(params, base_params, batch))
-        row.setdefault("kl", None)          # null between measurements (beta = 0)
-        last_kl = row["kl"] if row["kl"] is not None else last_kl
-        log.write(row)
-        if done % r.samples_every == 0 or done == 1:
-            for i in range(0, len(graded), r.group_size):
-                g = graded[i]
-                samples.write({"step": done, "task": g.problem, "completion": g.completion, "reward": g.verdict.reward})
-        curriculum.update(problems, rewards)
-        bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
-                        refl=f"{row['reflection_rate']:.2f}", kl=f"{last_kl:.3f}")
-        if done % r.checkpoint_every == 0 or done == r.steps:
+    snapshot, last_checkpoint = None, start    # the last completed step, saved if Ctrl-C stops the loop
+    try:
+        for step in bar:
+            done = step + 1
+            # 1. prompts: B problems near the edge of competence, each repeated G times
+            problems = rl.prompt_batch(np.random.default_rng([cfg.seed, 101, step]), d, curriculum,
+                                       r.prompts_per_step, r.group_size)
+            rl.check_groups(problems, r.group_size)
+            prompts = tok.encode_prompts([corpus.prompt_text(p) for p in problems], d.prompt_len)
+            # 2. sample N = B*G completions in one compiled loop
+            t_start = time.time()
+            rollout = generate(params, jax.random.fold_in(key, step), prompts, r.temperature)
+            tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)
+            t_generate = time.time() - t_start
+            # 3. verify: reward 1 for an exact final answer
+            texts = tok.decode_completions(tokens, mask)
+            graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
+            rewards = np.array([g.verdict.reward for g in graded], np.float32)
+            # 4. group-relative advantages; 5. the update
+            batch = rl.Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
+                             jnp.asarray(rl.advantages(r, rewards)))
+            old_logp = None                      # mu = 1: the ratio is 1 (see rl.make_update)
+            if r.updates_per_batch > 1:
+                old_logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0]
+            t_start = time.time()
+            for _ in range(r.updates_per_batch):
+                params, opt_state, stats = update(params, opt_state, base_params, batch, old_logp)
+            stats = {k: float(v) for k, v in stats.items()}
+            t_update = time.time() - t_start
+            alarms.check_finite(done, stats, last_checkpoint)   # NaN/inf: stop before anything is saved
+            # 6. log, alarms, curriculum, checkpoint
+            row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size), **stats,
+                   "time_generate": t_generate, "time_update": t_update,
+                   "curriculum": curriculum.state() if r.curriculum else None}
+            if done % r.eval_every == 0 or done == r.steps:
+                row.update({f"heldout_{k}": v for k, v in probe(params).items() if k in PROBE_KEYS})
+                if "kl" not in row:             # beta = 0: the update skipped the reference; measure KL here
+                    row["kl"] = float(kl_to_base(params, base_params, batch))
+            row.setdefault("kl", None)          # null between measurements (beta = 0)
+            last_kl = row["kl"] if row["kl"] is not None else last_kl
+            row["alarms"], messages = alarm.check(row)
+            for message in messages:
+                bar.write(message)
+            log.write(row)
+            if done % r.samples_every == 0 or done == 1:
+                for i in range(0, len(graded), r.group_size):
+                    g = graded[i]
+                    samples.write({"step": done, "task": g.problem, "completion": g.completion,
+                                   "reward": g.verdict.reward})
+            curriculum.update(problems, rewards)
+            bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
+                            refl=f"{row['reflection_rate']:.2f}", kl=f"{last_kl:.3f}")
+            meta = {"step": done, "curriculum": curriculum.state(), "alarms": alarm.state()}
+            if done % r.checkpoint_every == 0 or done == r.steps:
+                checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
+                                           {**meta, "wall": time.time() - t0})
+                last_checkpoint = done
+            snapshot = (params, opt_state, meta)
+    except KeyboardInterrupt:
+        if snapshot:
+            params, opt_state, meta = snapshot
+            done = meta["step"]
             checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
-                                       {"step": done, "wall": time.time() - t0, "curriculum": curriculum.state()})
+                                       {**meta, "wall": time.time() - t0})
+            echo(f"\ninterrupted: saved a checkpoint at RL step {done}")
+        raise
     return params, time.time() - t0
 
 
