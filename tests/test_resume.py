@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARGS = [sys.executable, "train.py", "--preset", "smoke", "--rl.steps=6", "--rl.checkpoint_every=2",
         "--rl.eval_every=3"]
@@ -31,18 +33,31 @@ def rl_steps_logged(run: str) -> int:
         return 0
 
 
-def test_sigkill_mid_rl_then_resume_equals_the_uninterrupted_run(tmp_path):
-    full, killed = str(tmp_path / "full"), str(tmp_path / "killed")
-    subprocess.run(ARGS + ["--out", full], cwd=ROOT, check=True, capture_output=True, timeout=600)
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("full") / "run")
+    subprocess.run(ARGS + ["--out", out], cwd=ROOT, check=True, capture_output=True, timeout=600)
+    return out
 
-    proc = subprocess.Popen(ARGS + ["--out", killed], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 600
-    while rl_steps_logged(killed) < 3 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)                  # after step 3: past the checkpoint at step 2
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+def start_and_stop(out: str, sig: int) -> subprocess.CompletedProcess:
+    """Start a run, send `sig` once RL has logged step 3 (past the checkpoint at step 2), wait for it."""
+    log = out + ".log"                   # a file, not a pipe: a full pipe would block the run
+    with open(log, "w") as f:
+        proc = subprocess.Popen(ARGS + ["--out", out], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        deadline = time.time() + 600
+        while rl_steps_logged(out) < 3 and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        proc.wait(timeout=600)
+    with open(log) as f:
+        return subprocess.CompletedProcess(proc.args, proc.returncode, f.read(), "")
+
+
+def test_sigkill_mid_rl_then_resume_equals_the_uninterrupted_run(full, tmp_path):
+    killed = str(tmp_path / "killed")
+    stopped = start_and_stop(killed, signal.SIGKILL)
+    assert stopped.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not os.path.exists(os.path.join(killed, "summary.json"))
 
     resumed = subprocess.run(ARGS + ["--out", killed, "--resume"], cwd=ROOT, capture_output=True, text=True,
@@ -50,3 +65,16 @@ def test_sigkill_mid_rl_then_resume_equals_the_uninterrupted_run(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert rows(killed) == rows(full)
     assert summary(killed) == summary(full)
+
+
+def test_ctrl_c_saves_the_last_step_and_resume_equals_the_uninterrupted_run(full, tmp_path):
+    out = str(tmp_path / "interrupted")
+    stopped = start_and_stop(out, signal.SIGINT)
+    assert stopped.returncode == 130, stopped.stdout[-2000:]
+    assert "continue with --resume" in stopped.stdout
+    saved = int(stopped.stdout.split("saved a checkpoint at RL step ")[1].split()[0])
+    assert saved >= 3 and os.path.exists(os.path.join(out, "rl", "checkpoints", f"ckpt_{saved:07d}.ckpt"))
+    resumed = subprocess.run(ARGS + ["--out", out, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert rows(out) == rows(full)
+    assert summary(out) == summary(full)
