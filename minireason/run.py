@@ -129,7 +129,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     samples.truncate_after(None, start)
     params, opt_state = state["params"], state["opt_state"]
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
-    t0, last_kl = time.time() - wall, float("nan")
+    t0, last_kl = time.time() - wall, None
     bar = tqdm(range(start, r.steps), initial=start, total=r.steps, desc="rl", dynamic_ncols=True)
     snapshot, last_checkpoint = None, start    # the last completed step, saved if Ctrl-C stops the loop
     try:
@@ -182,7 +182,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
                                    "reward": g.verdict.reward})
             curriculum.update(problems, rewards)
             bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
-                            refl=f"{row['reflection_rate']:.2f}", kl=f"{last_kl:.3f}")
+                            refl=f"{row['reflection_rate']:.2f}", kl="-" if last_kl is None else f"{last_kl:.3f}")
             meta = {"step": done, "curriculum": curriculum.state(), "alarms": alarm.state()}
             if done % r.checkpoint_every == 0 or done == r.steps:
                 checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
