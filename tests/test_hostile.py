@@ -54,7 +54,7 @@ def test_a_valid_config_survives_the_round_trip():
 
 @pytest.mark.parametrize("content", [b"", b"not a tokenizer", os.urandom(256)])
 def test_resume_with_a_tokenizer_that_is_not_one_is_a_one_line_error(tmp_path, content):
-    from tests.test_cli import assert_clean_error, run_train
+    from test_cli import assert_clean_error, run_train
     out = tmp_path / "run"
     out.mkdir()
     from minireason.config import smoke

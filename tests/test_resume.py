@@ -54,14 +54,19 @@ def start_and_stop(out: str, sig: int) -> subprocess.CompletedProcess:
         return subprocess.CompletedProcess(proc.args, proc.returncode, f.read(), "")
 
 
+def resume(out: str) -> subprocess.CompletedProcess:
+    """`--resume` takes the run's stored config, so it is given no preset or overrides."""
+    return subprocess.run([sys.executable, "train.py", "--out", out, "--resume"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
 def test_sigkill_mid_rl_then_resume_equals_the_uninterrupted_run(full, tmp_path):
     killed = str(tmp_path / "killed")
     stopped = start_and_stop(killed, signal.SIGKILL)
     assert stopped.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not os.path.exists(os.path.join(killed, "summary.json"))
 
-    resumed = subprocess.run(ARGS + ["--out", killed, "--resume"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=600)
+    resumed = resume(killed)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert rows(killed) == rows(full)
     assert summary(killed) == summary(full)
@@ -74,7 +79,7 @@ def test_ctrl_c_saves_the_last_step_and_resume_equals_the_uninterrupted_run(full
     assert "continue with --resume" in stopped.stdout
     saved = int(stopped.stdout.split("saved a checkpoint at RL step ")[1].split()[0])
     assert saved >= 3 and os.path.exists(os.path.join(out, "rl", "checkpoints", f"ckpt_{saved:07d}.ckpt"))
-    resumed = subprocess.run(ARGS + ["--out", out, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    resumed = resume(out)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert rows(out) == rows(full)
     assert summary(out) == summary(full)
