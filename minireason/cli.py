@@ -5,7 +5,7 @@ import argparse
 
 from minireason.config import Config, ConfigError, override, preset
 
-USAGE = """python train.py [--preset demo|smoke|demo-noreflect|gpu] [--out DIR] [--seed N] [--resume]
+USAGE = """python train.py [--preset demo|smoke|demo-noreflect|demo-transfer|gpu] [--out DIR] [--seed N] [--resume]
                 [--section.field=value ...]   e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1"""
 
 

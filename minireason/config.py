@@ -28,7 +28,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class DataConfig:
     """Task families, the pretraining corpus's style mixture and noise, and the fixed sequence layout."""
-    families: tuple[str, ...] = ("countdown", "sum")   # task families (see tasks/): countdown, sum, add, sub
+    families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
@@ -73,6 +73,7 @@ class RLConfig:
     updates_per_batch: int = 1     # mu: gradient steps on each batch of rollouts
     temperature: float = 1.0
     curriculum: bool = True        # sample difficulties near the model's edge of competence
+    families: tuple[str, ...] = ()  # families RL trains on (empty: all of data.families; eval covers all)
     samples_every: int = 10        # write samples.jsonl rows every N steps
     eval_every: int = 10           # held-out metrics (heldout_*) on eval_problems every N steps
     eval_problems: int = 128       # size of that fixed held-out subset (one sampler batch)
@@ -152,7 +153,19 @@ def gpu() -> Config:
     )
 
 
-PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect, "gpu": gpu}
+def demo_transfer() -> Config:
+    """Does reasoning learned on arithmetic carry over to code? Pretrain on both domains (the code family
+    `trace`: predict what a program prints), RL on arithmetic only, evaluate both."""
+    base = demo()
+    return dataclasses.replace(
+        base, preset="demo-transfer",
+        data=dataclasses.replace(base.data, families=("countdown", "sum", "trace"), family_weights=(0.45, 0.3, 0.25),
+                                 prompt_len=32),
+        rl=dataclasses.replace(base.rl, families=("countdown", "sum")))
+
+
+PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect, "gpu": gpu,
+           "demo-transfer": demo_transfer}
 
 
 def preset(name: str) -> Config:
@@ -246,6 +259,8 @@ def validate(cfg: Config) -> Config:
          "data.family_weights: non-negative weights, not all zero"),
         (cfg.eval.temperature > 0, "eval.temperature must be positive"),
         (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(FAMILIES)}"),
+        (all(f in d.families for f in r.families) and len(set(r.families)) == len(r.families),
+         "rl.families: distinct families that are also in data.families (RL needs a pretrained base)"),
         (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,
          "data.style_weights: three non-negative weights (direct, step, reflective)"),
         (all(x in (1, 2, 3) for x in d.difficulties) and d.difficulties, "data.difficulties: levels in 1..3"),

@@ -93,3 +93,12 @@ def breakdown(graded: list[Graded], key) -> dict:
     for g in graded:
         groups.setdefault(key(g), []).append(g)
     return {str(k): summarize(v) for k, v in sorted(groups.items())}
+
+
+def per_domain(graded: list[Graded], keys) -> dict:
+    """`{domain}_{key}` (e.g. `code_accuracy`) for each key of summarize(), when the completions span more
+    than one domain (arith, code); empty otherwise, so single-domain runs log no duplicates."""
+    by_domain = breakdown(graded, lambda g: family_of(g.problem).domain)
+    if len(by_domain) < 2:
+        return {}
+    return {f"{dom}_{k}": m[k] for dom, m in by_domain.items() for k in keys}

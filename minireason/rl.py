@@ -78,13 +78,21 @@ class Curriculum:
         self.pass_rate.update(state)
 
 
+def rl_families(data: DataConfig, families: tuple[str, ...] = ()) -> tuple[tuple[str, ...], np.ndarray]:
+    """The families RL trains on (`rl.families`, or all of data.families when empty) and their shares,
+    data.family_weights renormalised over them."""
+    families = tuple(families) or data.families
+    weights = np.asarray([data.family_weights[data.families.index(f)] for f in families], float)
+    return families, weights / weights.sum()
+
+
 def prompt_batch(rng: np.random.Generator, data: DataConfig, curriculum: Curriculum, n_prompts: int,
-                 group_size: int) -> list[dict]:
+                 group_size: int, families: tuple[str, ...] = ()) -> list[dict]:
     """B training problems, each repeated G times in a row: rows [i*G, (i+1)*G) share problem i."""
-    fam_p = np.asarray(data.family_weights, float) / sum(data.family_weights)
+    families, fam_p = rl_families(data, families)
     problems = []
     for _ in range(n_prompts):
-        family = data.families[rng.choice(len(fam_p), p=fam_p)]
+        family = families[rng.choice(len(fam_p), p=fam_p)]
         difficulty = curriculum.difficulties[rng.choice(len(curriculum.difficulties), p=curriculum.weights(family))]
         problems.append(sample_problem(rng, family, int(difficulty), False, data.heldout_percent))
     return [p for p in problems for _ in range(group_size)]

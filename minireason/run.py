@@ -108,13 +108,14 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     """The RL stage with checkpoints in out/rl; returns (final params, wall seconds).
 
     probe(params) -> metrics of a fixed held-out subset, logged as heldout_* every rl.eval_every steps
-    (the training-batch metrics follow the curriculum's mix of difficulties; these do not).
+    (the training-batch metrics follow the curriculum's mix of difficulties; these do not), with
+    heldout_{domain}_* beside them when the run evaluates more than one domain.
     """
     r, d = cfg.rl, cfg.data
     optimizer = rl.make_optimizer(r)
     update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
     kl_to_base = rl.make_kl(graphdef, tok.pad_id, r.temperature)
-    curriculum = rl.Curriculum(d.families, d.difficulties, r.curriculum)
+    curriculum = rl.Curriculum(rl.rl_families(d, r.families)[0], d.difficulties, r.curriculum)
     alarm = alarms.Alarms(cfg.alarms)
     state = {"params": base_params, "opt_state": optimizer.init(base_params)}
     folder = os.path.join(out, "rl")
@@ -137,7 +138,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
             done = step + 1
             # 1. prompts: B problems near the edge of competence, each repeated G times
             problems = rl.prompt_batch(np.random.default_rng([cfg.seed, 101, step]), d, curriculum,
-                                       r.prompts_per_step, r.group_size)
+                                       r.prompts_per_step, r.group_size, r.families)
             rl.check_groups(problems, r.group_size)
             prompts = tok.encode_prompts([corpus.prompt_text(p) for p in problems], d.prompt_len)
             # 2. sample N = B*G completions in one compiled loop
@@ -162,11 +163,12 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
             t_update = time.time() - t_start
             alarms.check_finite(done, stats, last_checkpoint)   # NaN/inf: stop before anything is saved
             # 6. log, alarms, curriculum, checkpoint
-            row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size), **stats,
+            row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size),
+                   **metrics.per_domain(graded, PROBE_KEYS), **stats,
                    "time_generate": t_generate, "time_update": t_update,
                    "curriculum": curriculum.state() if r.curriculum else None}
             if done % r.eval_every == 0 or done == r.steps:
-                row.update({f"heldout_{k}": v for k, v in probe(params).items() if k in PROBE_KEYS})
+                row.update({f"heldout_{k}": v for k, v in probe(params).items()})
                 if "kl" not in row:             # beta = 0: the update skipped the reference; measure KL here
                     row["kl"] = float(kl_to_base(params, base_params, batch))
             row.setdefault("kl", None)          # null between measurements (beta = 0)
@@ -310,8 +312,10 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     probe_problems = eval_problems[::stride][:cfg.rl.eval_problems]
 
     def probe(params):
-        return metrics.summarize(evaluate.evaluate(generate, params, eval_key, tok, probe_problems,
-                                                   len(probe_problems), d.prompt_len, e.temperature))
+        graded = evaluate.evaluate(generate, params, eval_key, tok, probe_problems, len(probe_problems),
+                                   d.prompt_len, e.temperature)
+        overall = metrics.summarize(graded)
+        return {**{k: overall[k] for k in PROBE_KEYS}, **metrics.per_domain(graded, PROBE_KEYS)}
 
     final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, probe, echo)
 

@@ -5,6 +5,7 @@ THINKING is a space-separated sequence of items:
 
     E=V              a step: the expression E (integers joined by + and -, read left to right)
                      claimed to equal the integer V, e.g. `8+7+0=15` or `3-5+8=6`
+    x=E=V            a step that assigns its value to a variable (code tasks: `s=7+2=9`)
     check E=V ok     a check: E recomputed and compared with V; the verdict is `ok` or `no`
     check E=V no
     wait             a revision: the step before it is dropped and redone by the steps after it
@@ -26,7 +27,7 @@ THINK_END, ANSWER_START, ANSWER_END = "</think>", "<answer>", "</answer>"
 
 _INT = r"-?[0-9]+"
 _EXPR_RE = re.compile(rf"^{_INT}(?:[+-][0-9]+)*$", re.ASCII)
-_STEP_RE = re.compile(rf"^({_INT}(?:[+-][0-9]+)*)=({_INT})$", re.ASCII)
+_STEP_RE = re.compile(rf"^(?:([a-z])=)?({_INT}(?:[+-][0-9]+)*)=({_INT})$", re.ASCII)
 MAX_DIGITS = 12    # longer numbers are treated as unparsable (the model's output is untrusted)
 
 
@@ -34,6 +35,7 @@ class Step(NamedTuple):
     expr: str        # e.g. "8+7+0"
     value: int       # the value the trace claims
     truth: int       # the value of `expr`, computed here
+    name: str = ""   # the variable it assigns (`s=7+2=9`), "" for a plain step
 
     @property
     def correct(self) -> bool:
@@ -89,12 +91,12 @@ def evaluate(expr: str) -> int | None:
 
 
 def parse_step(text: str) -> Step | None:
-    """`E=V` -> Step, or None when the text is not a step."""
+    """`E=V` or `x=E=V` -> Step, or None when the text is not a step."""
     m = _STEP_RE.match(text)
-    if not m or len(m.group(2).lstrip("-")) > MAX_DIGITS:
+    if not m or len(m.group(3).lstrip("-")) > MAX_DIGITS:
         return None
-    truth = evaluate(m.group(1))
-    return None if truth is None else Step(m.group(1), int(m.group(2)), truth)
+    truth = evaluate(m.group(2))
+    return None if truth is None else Step(m.group(2), int(m.group(3)), truth, m.group(1) or "")
 
 
 def parse_thinking(thinking: str) -> tuple[list[Step], list[Check], list[Revision], str]:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from minireason.cli import parse_train_args
-from minireason.config import ConfigError, override, preset, smoke, validate
+from minireason.config import PRESETS, ConfigError, override, preset, smoke, validate
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,13 +84,15 @@ def test_parse_train_args_errors(argv, message):
 # ----------------------------------------------------------------------------- validate
 
 def test_presets_are_valid():
-    for name in ["demo", "smoke", "demo-noreflect"]:
+    for name in PRESETS:
         assert validate(preset(name)) == preset(name)
 
 
 @pytest.mark.parametrize("key, value, message", [
     ("rl.group_size", "1", "rl.group_size (G) must be at least 2"),
     ("data.families", "countdown,sudoku", "data.families: choose from"),
+    ("rl.families", "trace", "rl.families: distinct families that are also in data.families"),
+    ("rl.families", "sum,sum", "rl.families: distinct families that are also in data.families"),
     ("data.families", "add", "data.families and data.family_weights differ in length"),
     ("data.style_weights", "0.5,0.5", "data.style_weights: three non-negative weights"),
     ("data.style_weights", "0.5,-0.1,0.6", "data.style_weights: three non-negative weights"),

@@ -36,6 +36,17 @@ def test_summary_by_hand(graded):
         assert m[k] == pytest.approx(v), k
 
 
+def test_per_domain_by_hand(graded):
+    assert metrics.per_domain(graded, ["accuracy"]) == {}                  # one domain: nothing extra
+    program = {"family": "trace", "difficulty": 1, "program": "a=2;b=5;c=a+b;print c"}
+    code = metrics.grade([program] * 2, ["c=2+5=7</think><answer>7</answer>", "</think><answer>8</answer>"],
+                         [9, 4], [False, False])
+    m = metrics.per_domain(graded + code, ["accuracy", "length_mean", "reflection_rate"])
+    assert m == pytest.approx({"arith_accuracy": 0.5, "arith_length_mean": (30 + 15 + 6 + 144) / 4,
+                               "arith_reflection_rate": 0.5,
+                               "code_accuracy": 0.5, "code_length_mean": 6.5, "code_reflection_rate": 0.0})
+
+
 def test_zero_variance_groups_with_mixed_rewards(graded):
     assert metrics.summarize(graded, group_size=4)["zero_variance_groups"] == 0.0
 

@@ -85,6 +85,17 @@ def test_prompt_batch_keeps_groups_intact():
     assert problems[0] != problems[3] or problems[3] != problems[6]
 
 
+def test_rl_families_restrict_the_prompts_and_renormalise_the_weights():
+    data = DataConfig(families=("countdown", "sum", "trace"), family_weights=(0.45, 0.3, 0.25))
+    families, weights = rl.rl_families(data, ("countdown", "sum"))
+    assert families == ("countdown", "sum")
+    np.testing.assert_allclose(weights, [0.6, 0.4])
+    assert rl.rl_families(data)[0] == data.families                    # empty: every pretrained family
+    c = rl.Curriculum(families, data.difficulties, enabled=True)
+    problems = rl.prompt_batch(np.random.default_rng(0), data, c, 200, 1, families)
+    assert {p["family"] for p in problems} == {"countdown", "sum"}
+
+
 def test_kl_is_zero_to_itself_and_matches_the_update_with_beta(tiny):
     """make_kl(params, params) = 0; with beta > 0 the update reports the same KL as make_kl (before the
     step); at beta = 0 it reports none (the reference pass is skipped) but still learns."""

@@ -5,7 +5,8 @@ it is what `samples.jsonl` stores and what the verifier needs to check a complet
 
 A *family* (see `Family`) knows how to sample a problem of a given difficulty, write its prompt, write a
 worked trace in one of three styles, and check a final answer. Families are registered in `FAMILIES`;
-a new domain (code, later) adds its own families here without touching the RL loop.
+a domain (arithmetic in tasks/arith.py, code in tasks/code.py) adds its families here without touching
+the RL loop.
 
 The held-out split is a pure function of the problem's prompt text (`is_heldout`): a problem is held out
 when a hash of its prompt falls in the lowest `percent` of the hash range. Training generators reject
@@ -18,10 +19,11 @@ import hashlib
 import numpy as np
 
 from minireason.tasks.arith import AddFamily, CountdownFamily, SubFamily, SumFamily
+from minireason.tasks.code import TraceFamily
 
 STYLES = ("direct", "step", "reflect")   # the trace style mixture, in DataConfig.style_weights order
 
-FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily())}
+FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily())}
 
 
 def family_of(problem: dict):

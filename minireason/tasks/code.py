@@ -1,0 +1,140 @@
+"""The code domain: programs in the project's tiny language (`minireason.lang`).
+
+**trace**: given a program, predict what it prints. Example (difficulty 3):
+
+    prompt   s=5;repeat 3 {s=s+2};print s
+    step     s=5+2=7 s=7+2=9 s=9+2=11</think><answer>11</answer>
+    reflect  s=5+2=7 check 7-2=5 ok s=7+2=10 check 10-2=7 no wait s=7+2=9 s=9+2=11 check 11-2=9 ok ...
+
+The worked trace writes the state after each assignment that computes something, as `x=E=V`: the
+variable, the expression with the current values substituted, and the value. That is the notation of
+the arithmetic domain with a variable in front (`traces.parse` reads both), and the three styles
+(direct, step, reflect) are written exactly as for running sums, so the style prior a model learns in
+pretraining is shared across domains. The correct answer comes from running the program in the
+sandboxed interpreter, never from the trace writer.
+
+Difficulty knob: 1 = two literals, one computed assignment; 2 = three computed assignments that
+overwrite variables; 3 = a `repeat` loop (3 iterations of one assignment, or 2 of one or two).
+Literals are 1..9 and the operators + and -, so every value stays small.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from minireason import lang
+from minireason.tasks.arith import Noise, _slip
+from minireason.traces import Revision, completion_text
+
+_INT_RE = re.compile(r"^(0|-?[1-9][0-9]{0,11})$", re.ASCII)
+LIMITS = lang.Limits(max_steps=500)      # generated programs need a few dozen steps
+
+
+def _assignment(rng: np.random.Generator, target: str, names: list[str]) -> str:
+    """`target=u+v` or `target=u-v`: a variable and a literal 1..9 (either order), or the two variables."""
+    var, other = (str(n) for n in rng.permutation(names))
+    literal = str(int(rng.integers(1, 10)))
+    left, right = [(var, literal), (literal, var), (var, other)][int(rng.choice(3, p=[0.5, 0.15, 0.35]))]
+    return f"{target}={left}{'+' if rng.random() < 0.5 else '-'}{right}"
+
+
+class TraceFamily:
+    """Predict what a program prints (one printed integer)."""
+    name = "trace"
+    domain = "code"
+
+    def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
+        """A random problem of this difficulty (either split; see tasks.sample_problem)."""
+        names = ["a", "b"] if rng.random() < 0.5 else ["x", "y"]
+        lines = [f"{v}={int(rng.integers(1, 10))}" for v in names]
+        if difficulty == 1:
+            target = "c" if names[0] == "a" else "z"
+            lines.append(_assignment(rng, target, names))
+            shown = target
+        elif difficulty == 2:
+            lines += [_assignment(rng, str(names[int(rng.integers(2))]), names) for _ in range(3)]
+            shown = str(names[int(rng.integers(2))])
+        else:
+            times, size = [(2, 1), (3, 1), (2, 2)][int(rng.integers(3))]     # at most 4 steps in all
+            body = [_assignment(rng, str(names[int(rng.integers(2))]), names) for _ in range(size)]
+            lines.append(f"repeat {times} {{{';'.join(body)}}}")
+            shown = body[-1].split("=")[0]
+        program = ";".join(lines + [f"print {shown}"])
+        return {"family": self.name, "difficulty": difficulty, "program": program}
+
+    def prompt(self, p: dict) -> str:
+        """The question text (the program itself); also the key of the held-out split."""
+        return p["program"]
+
+    def correct_answer(self, p: dict) -> str:
+        """What the sandboxed interpreter prints last; ValueError for a program that does not run."""
+        result = lang.run(p["program"], LIMITS)
+        if result.status != "ok" or not result.output:
+            raise ValueError(f"the task's program does not run: {result.status}")
+        return str(result.output[-1])
+
+    def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
+        """A worked completion in the given style (direct, step or reflect)."""
+        if style == "direct":
+            answer = int(self.correct_answer(p))
+            return completion_text([], str(_slip(rng, answer, -999) if rng.random() < noise.direct_noise else answer))
+        env: dict[str, int] = {}
+        items: list[str] = []
+        answer = 0
+
+        def value(node) -> int:
+            return node[1] if node[0] == "num" else env[node[1]]
+
+        def run(body) -> None:
+            nonlocal answer
+            for stmt in body:
+                if stmt[0] == "print":
+                    answer = value(stmt[1])
+                elif stmt[0] == "repeat":
+                    for _ in range(value(stmt[1])):
+                        run(stmt[2])
+                elif stmt[2][0] == "num":                      # a literal: nothing to compute
+                    env[stmt[1]] = stmt[2][1]
+                else:
+                    env[stmt[1]] = self.step(stmt[1], stmt[2], value, items, style, rng, noise)
+
+        run(lang.parse(p["program"], LIMITS))
+        return completion_text(items, str(answer))
+
+    @staticmethod
+    def step(name: str, node, value, items: list[str], style: str, rng: np.random.Generator, noise: Noise) -> int:
+        """Write one assignment `name = left op right` as `name=l+r=v`: in the step style, wrong with
+        probability step_noise (and carried on); in the reflect style checked by the inverse, and a
+        first pass wrong with probability first_pass_error is caught (`no`) and redone after `wait`,
+        as in the running sums of the arithmetic domain. Returns the value written."""
+        _, op, left, right = node
+        lv, rv = value(left), value(right)
+        if rv < 0:                                  # `5+-3` is not in the notation: write `5-3`
+            op, rv = ("-" if op == "+" else "+"), -rv
+        true = lv + rv if op == "+" else lv - rv
+        expr = f"{lv}{op}{rv}"
+        undo = "-" if op == "+" else "+"            # the inverse: v - r = l, or v + r = l
+        if style == "step":
+            written = _slip(rng, true, -999) if rng.random() < noise.step_noise else true
+            items.append(f"{name}={expr}={written}")
+            return written
+        if rng.random() < noise.first_pass_error:
+            wrong = _slip(rng, true, -999)
+            items += [f"{name}={expr}={wrong}", "check", f"{wrong}{undo}{rv}={lv}", "no", "wait",
+                      f"{name}={expr}={true}"]
+        else:
+            items += [f"{name}={expr}={true}", "check", f"{true}{undo}{rv}={lv}", "ok"]
+        return true
+
+    def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
+        """Exact integer answer (a minus sign allowed), ASCII digits, no leading zeros, no extra text."""
+        if not _INT_RE.match(answer):
+            return False, "unparsable answer"
+        ok = answer == self.correct_answer(p)
+        return ok, ("" if ok else "wrong value")
+
+    def revision_fixed(self, p: dict, revision: Revision) -> bool:
+        """A revision fixed a step when the step before `wait` was wrong and its redo is right."""
+        return (revision.before is not None and not revision.before.correct and bool(revision.after)
+                and revision.after[0].expr == revision.before.expr and revision.after[0].correct)
