@@ -44,7 +44,10 @@ def start_and_stop(out: str, sig: int) -> subprocess.CompletedProcess:
     """Start a run, send `sig` once RL has logged step 3 (past the checkpoint at step 2), wait for it."""
     log = out + ".log"                   # a file, not a pipe: a full pipe would block the run
     with open(log, "w") as f:
-        proc = subprocess.Popen(ARGS + ["--out", out], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        # SIG_DFL: a shell without job control starts background jobs with SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt handler; the run must see Ctrl-C as a user would
+        proc = subprocess.Popen(ARGS + ["--out", out], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 600
         while rl_steps_logged(out) < 3 and proc.poll() is None and time.time() < deadline:
             time.sleep(0.02)
