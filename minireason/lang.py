@@ -228,26 +228,26 @@ class _Machine:
             self.step()
             kind = stmt[0]
             if kind == "set":
-                self.env[stmt[1]] = self.eval(stmt[2])
+                self.env[stmt[1]] = self.evaluate(stmt[2])
             elif kind == "print":
                 if len(self.output) >= self.limits.max_output:
                     raise _Stop("size_limit", f"more than {self.limits.max_output} lines of output")
-                self.output.append(self.eval(stmt[1]))
+                self.output.append(self.evaluate(stmt[1]))
             elif kind == "if":
-                self.run(stmt[2] if self.eval(stmt[1]) else stmt[3])
+                self.run(stmt[2] if self.evaluate(stmt[1]) else stmt[3])
             elif kind == "while":
-                while self.eval(stmt[1]):
+                while self.evaluate(stmt[1]):
                     self.run(stmt[2])
                     self.step()
             else:                                                   # repeat n { ... }
-                n = self.eval(stmt[1])
+                n = self.evaluate(stmt[1])
                 if n < 0:
                     raise _Stop("runtime_error", "repeat count is negative")
                 for _ in range(n):
                     self.run(stmt[2])
                     self.step()
 
-    def eval(self, node) -> int:
+    def evaluate(self, node) -> int:
         kind = node[0]
         if kind == "num":
             return node[1]
@@ -257,9 +257,9 @@ class _Machine:
             return self.env[node[1]]
         self.step()
         if kind == "neg":
-            return -self.eval(node[1])
+            return -self.evaluate(node[1])
         _, op, left, right = node
-        a, b = self.eval(left), self.eval(right)
+        a, b = self.evaluate(left), self.evaluate(right)
         if op in ("/", "%") and b == 0:
             raise _Stop("runtime_error", "division by zero")
         return self.value(OPERATORS[op](a, b))        # |a|, |b| < 10^max_digits: cheap even for a * b
