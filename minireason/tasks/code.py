@@ -24,8 +24,8 @@ import re
 import numpy as np
 
 from minireason import lang
-from minireason.tasks.arith import Noise, _slip
-from minireason.traces import Revision, completion_text
+from minireason.tasks.arith import Noise, SumFamily, _slip
+from minireason.traces import completion_text
 
 _INT_RE = re.compile(r"^(0|-?[1-9][0-9]{0,11})$", re.ASCII)
 LIMITS = lang.Limits(max_steps=500)      # generated programs need a few dozen steps
@@ -134,7 +134,5 @@ class TraceFamily:
         ok = answer == self.correct_answer(p)
         return ok, ("" if ok else "wrong value")
 
-    def revision_fixed(self, p: dict, revision: Revision) -> bool:
-        """A revision fixed a step when the step before `wait` was wrong and its redo is right."""
-        return (revision.before is not None and not revision.before.correct and bool(revision.after)
-                and revision.after[0].expr == revision.before.expr and revision.after[0].correct)
+    # A revision fixed a step when the step before `wait` was wrong and its redo is right: as for sums.
+    revision_fixed = SumFamily.revision_fixed
