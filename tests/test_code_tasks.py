@@ -1,12 +1,11 @@
 """The code domain's `trace` family: programs, worked traces in the three styles, and the answer check."""
-import time
-
 import numpy as np
 import pytest
 
 from minireason import lang, traces
 from minireason.tasks import FAMILIES
 from minireason.tasks.arith import Noise
+from minireason.tasks.code import LIMITS
 from minireason.verifiers import verify
 
 TRACE = FAMILIES["trace"]
@@ -88,12 +87,12 @@ def test_answer_check(answer, ok, reason):
 
 @pytest.mark.parametrize("program", ["while 1 {x=1}", "x=1;repeat 999999 {x=x*x}", "print y", "garbage {{",
                                      "x=1", 12, None])
-def test_a_hostile_task_record_gets_a_verdict_quickly(program):
-    """samples.jsonl is user-editable: a task whose program does not run is a malformed record, not a crash."""
-    start = time.perf_counter()
+def test_a_hostile_task_record_gets_a_verdict_within_the_step_budget(program):
+    """samples.jsonl is user-editable: a task whose program does not run is a malformed record, not a crash,
+    and the sandbox stops it within the task family's step budget (not a wall-clock limit)."""
     v = verify({"family": "trace", "difficulty": 1, "program": program}, "</think><answer>1</answer>")
     assert not v.correct and v.reason == "malformed task record"
-    assert time.perf_counter() - start < 1.0
+    assert lang.run(program, LIMITS).steps <= LIMITS.max_steps + 1
 
 
 def test_variable_steps_parse_and_others_do_not():
