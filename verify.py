@@ -1,10 +1,16 @@
-"""Verify completions: `python verify.py --completions FILE` prints one JSON verdict per input line.
+"""Check completions, or evaluate a trained run.
 
-Each input line is a JSON object with `task` (a task record as written in samples.jsonl) and
-`completion` (the text after the prompt). A line that is not JSON gets a verdict naming its line number.
+    python verify.py --completions FILE    one JSON verdict per input line ('-' reads stdin). Each line is a
+                                           JSON object with `task` (a task record as in samples.jsonl) and
+                                           `completion` (the text after the prompt); a line that is not
+                                           JSON gets a verdict naming its line number.
+    python verify.py --run DIR [--report]  held-out evaluation of the run's base and final model: pass@k,
+                                           maj@k, length, reflection, budget forcing; writes DIR/eval.json,
+                                           the test-time plots and, with --report, DIR/report.html.
 """
 import argparse
 import json
+import os
 import sys
 
 from minireason.verifiers import verify
@@ -14,27 +20,94 @@ def verdict_line(line: str, number: int) -> dict:
     try:
         row = json.loads(line)
     except json.JSONDecodeError:
-        return {"line": number, "reward": 0.0, "correct": False, "answer": None, "reason": "line is not JSON"}
+        return {"line": number, "reward": 0.0, "correct": False, "answer": None, "pass_fraction": 0.0,
+                "reason": "line is not JSON"}
     if not isinstance(row, dict):
-        return {"line": number, "reward": 0.0, "correct": False, "answer": None, "reason": "line is not a JSON object"}
+        return {"line": number, "reward": 0.0, "correct": False, "answer": None, "pass_fraction": 0.0,
+                "reason": "line is not a JSON object"}
     v = verify(row.get("task"), row.get("completion"))
-    return {"line": number, "reward": v.reward, "correct": v.correct, "answer": v.answer, "reason": v.reason}
+    return {"line": number, "reward": v.reward, "correct": v.correct, "answer": v.answer,
+            "pass_fraction": v.pass_fraction, "reason": v.reason}
+
+
+def check_completions(path: str) -> int:
+    try:
+        f = sys.stdin if path == "-" else open(path)
+    except OSError as e:
+        print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return 2
+    with f:
+        try:
+            for number, line in enumerate(f, start=1):
+                if line.strip():
+                    print(json.dumps(verdict_line(line, number)))
+        except UnicodeDecodeError:
+            print(f"error: {path} line {number + 1} is not UTF-8 text", file=sys.stderr)
+            return 2
+    return 0
+
+
+def evaluate(args) -> int:
+    from minireason import runfiles
+    from minireason.checkpoint import CheckpointError
+    from minireason.config import ConfigError
+    from minireason.runfiles import RunFolderError
+    from minireason.tasks import FAMILIES
+    from minireason.tokenizer import TokenizerError
+    from minireason.verify_run import evaluate_run, format_table
+
+    families = None
+    if args.task:
+        families = [f for f in FAMILIES if args.task in (f, FAMILIES[f].domain)]
+        if not families:
+            domains = sorted({fam.domain for fam in FAMILIES.values()})
+            print(f"error: unknown task {args.task!r}; choose a family ({', '.join(FAMILIES)}) "
+                  f"or a domain ({', '.join(domains)})", file=sys.stderr)
+            return 2
+    try:
+        ev = evaluate_run(args.run, k=args.k, per=args.problems, seed=args.seed, step=args.step,
+                          families=families, echo=lambda m: print(m, file=sys.stderr))
+    except (RunFolderError, CheckpointError, ConfigError, TokenizerError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = args.out or os.path.join(args.run, "eval.json")
+    runfiles.write_json(out, ev)
+    print(format_table(ev))
+    print(f"wrote {out}")
+    from minireason import plots
+    if plots.available():
+        path = os.path.join(args.run, "plots", "testtime.png")
+        plots.testtime(ev, path)
+        print(f"wrote {path}")
+    else:
+        print(plots.SKIPPED)
+    if args.report:
+        from minireason import report
+        path = os.path.join(args.run, "report.html")
+        report.write_report(ev, args.run, path)
+        print(f"wrote {path}")
+    return 0
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(prog="verify.py")
-    parser.add_argument("--completions", required=True, help="JSON lines with task and completion ('-' for stdin)")
+    parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n\n")[0])
+    job = parser.add_mutually_exclusive_group(required=True)
+    job.add_argument("--completions", help="JSON lines with task and completion ('-' for stdin)")
+    job.add_argument("--run", help="run folder written by train.py: evaluate its base and final model")
+    parser.add_argument("--k", type=int, default=16, help="samples per problem (pass@k, maj@k; a power of 2)")
+    parser.add_argument("--problems", type=int, default=16, help="held-out problems per family and difficulty")
+    parser.add_argument("--task", help="evaluate one family or domain only (default: the run's families)")
+    parser.add_argument("--step", type=int, help="evaluate the RL checkpoint of this step (default: the last)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="where to write the evaluation (default: RUN/eval.json)")
+    parser.add_argument("--report", action="store_true", help="also write RUN/report.html")
     args = parser.parse_args(argv)
-    try:
-        f = sys.stdin if args.completions == "-" else open(args.completions)
-    except OSError as e:
-        print(f"error: cannot read {args.completions}: {e.strerror}", file=sys.stderr)
+    if args.completions is not None:
+        return check_completions(args.completions)
+    if args.k < 1 or args.k & (args.k - 1) or args.k > 256 or args.problems < 1:
+        print("error: --k must be a power of 2 up to 256 and --problems >= 1", file=sys.stderr)
         return 2
-    with f:
-        for number, line in enumerate(f, start=1):
-            if line.strip():
-                print(json.dumps(verdict_line(line, number)))
-    return 0
+    return evaluate(args)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class DataConfig:
     """Task families, the pretraining corpus's style mixture and noise, and the fixed sequence layout."""
-    families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace
+    families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace, write
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
@@ -164,8 +164,15 @@ def demo_transfer() -> Config:
         rl=dataclasses.replace(base.rl, families=("countdown", "sum")))
 
 
+def demo_both() -> Config:
+    """RL on both domains: arithmetic (countdown, sum) and code (trace, write), each evaluated on its own.
+    Programs need a prompt width of 32 tokens."""
+    return Config(preset="demo-both", data=DataConfig(families=("countdown", "sum", "trace", "write"),
+                                                      family_weights=(0.35, 0.2, 0.2, 0.25), prompt_len=32))
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect, "gpu": gpu,
-           "demo-transfer": demo_transfer}
+           "demo-transfer": demo_transfer, "demo-both": demo_both}
 
 
 def preset(name: str) -> Config:

@@ -265,11 +265,14 @@ class _Machine:
         return self.value(OPERATORS[op](a, b))        # |a|, |b| < 10^max_digits: cheap even for a * b
 
 
-def run(source, limits: Limits = Limits()) -> Result:
-    """Parse and run `source` in the sandbox; always returns a Result, never raises."""
+def run(source, limits: Limits = Limits(), inputs: dict[str, int] | None = None) -> Result:
+    """Parse and run `source` in the sandbox; always returns a Result, never raises.
+
+    `inputs` sets variables before the first statement (the write tasks' test inputs, e.g. {"n": 4})."""
     if not isinstance(source, str):
         return Result("syntax_error", message="the program is not text")
     machine = _Machine(limits)
+    machine.env.update(inputs or {})
     try:
         machine.run(parse(source, limits))
     except _Stop as stop:

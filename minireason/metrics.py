@@ -2,6 +2,7 @@
 
 Definitions (DESIGN.md, "Metrics must not flatter"):
     accuracy                   share of completions whose final answer the verifier accepts (= mean reward)
+    pass_fraction              mean share of hidden tests passed (write tasks; equals accuracy elsewhere)
     length_mean                completion tokens (up to and including </answer>), mean over completions;
                                also length_correct / length_incorrect
     truncation_rate            share of completions that hit the length limit without </answer>
@@ -67,6 +68,7 @@ def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
         "count_reflect": sum(g.trace.reflects for g in graded),
         "reward": _mean(g.verdict.reward for g in graded),
         "accuracy": _mean(correct),
+        "pass_fraction": _mean(g.verdict.pass_fraction for g in graded),
         "length_mean": _mean(g.length for g in graded),
         "length_correct": _mean(g.length for g in graded if g.verdict.correct),
         "length_incorrect": _mean(g.length for g in graded if not g.verdict.correct),

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from minireason import alarms, checkpoint, corpus, evaluate, metrics, pretrain, rl, runfiles, sampling
+from minireason import alarms, checkpoint, corpus, evaluate, metrics, plots, pretrain, rl, runfiles, sampling
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
 from minireason.tasks import FAMILIES, heldout_set
@@ -329,4 +329,9 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     summary = make_summary(base_eval, final_eval, wall)
     runfiles.write_json(os.path.join(out, "summary.json"), summary)
     echo(format_table(summary))
+    if plots.available():
+        plots.training_curves(log.rows(), os.path.join(out, "plots", "training.png"))
+        echo(f"training curves: {os.path.join(out, 'plots', 'training.png')}")
+    else:
+        echo(plots.SKIPPED)
     return summary

@@ -8,6 +8,7 @@
     samples.jsonl     sampled completions: `step`, `task` (the problem), `completion`, `reward`
     eval_base.json    held-out evaluation of the base model (kept so a resumed run need not redo it)
     summary.json      base vs final model on held-out problems, and wall seconds per stage
+    plots/            training.png, the curves of metrics.jsonl (when matplotlib is installed)
 """
 from __future__ import annotations
 
@@ -47,6 +48,19 @@ class Jsonl:
     def write(self, row: dict) -> None:
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
+
+    def rows(self) -> list[dict]:
+        """Every row logged so far (a half-written last line from a crash is skipped)."""
+        if not os.path.exists(self.path):
+            return []
+        rows = []
+        with open(self.path) as f:
+            for line in f:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return rows
 
     def truncate_after(self, stage: str | None, step: int) -> None:
         """Resuming at `step`: drop rows (of `stage`, or all rows if None) logged after it."""

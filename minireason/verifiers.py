@@ -17,6 +17,7 @@ class Verdict(NamedTuple):
     correct: bool
     answer: str | None   # the parsed final answer, if there was exactly one in the expected place
     reason: str          # "" when correct, else why not: "no answer block", "wrong value", ...
+    pass_fraction: float = 0.0   # share of hidden tests passed (write tasks); the reward elsewhere
 
 
 def verify(problem: dict, completion: str, trace: traces.Trace | None = None) -> Verdict:
@@ -31,6 +32,7 @@ def verify(problem: dict, completion: str, trace: traces.Trace | None = None) ->
         return Verdict(0.0, False, None, trace.error or "no answer block")
     try:
         ok, reason = family.check_answer(problem, trace.answer)
+        fraction = family.pass_fraction(problem, trace.answer) if hasattr(family, "pass_fraction") else float(ok)
     except (KeyError, TypeError, ValueError):
         return Verdict(0.0, False, trace.answer, "malformed task record")
-    return Verdict(float(ok), ok, trace.answer, reason)
+    return Verdict(float(ok), ok, trace.answer, reason, fraction)

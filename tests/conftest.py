@@ -16,3 +16,14 @@ def fast_compiles():
     jax.config.update("jax_disable_most_optimizations", True)
     yield
     jax.config.update("jax_disable_most_optimizations", old)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """One finished run of the `smoke` preset, shared by the tests of the pipeline and of the tools:
+    (run folder, summary)."""
+    from minireason.config import smoke
+    from minireason.run import run
+    out = str(tmp_path_factory.mktemp("smoke") / "run")
+    summary = run(smoke(), out, echo=lambda *a: None)
+    return out, summary

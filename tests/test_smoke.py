@@ -13,13 +13,6 @@ RL_KEYS = ("reward", "accuracy", "length_mean", "length_correct", "length_incorr
            "clip_fraction", "step_accuracy", "style_share_reflect", "accuracy_reflect")
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("smoke") / "run")
-    summary = run(smoke(), out, echo=lambda *a: None)
-    return out, summary
-
-
 def _rows(path):
     with open(path) as f:
         return [json.loads(line) for line in f]

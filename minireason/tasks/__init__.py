@@ -15,15 +15,17 @@ held-out problems and evaluation generators keep only them, so the two sets cann
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 
 from minireason.tasks.arith import AddFamily, CountdownFamily, SubFamily, SumFamily
 from minireason.tasks.code import TraceFamily
+from minireason.tasks.write import WriteFamily
 
 STYLES = ("direct", "step", "reflect")   # the trace style mixture, in DataConfig.style_weights order
 
-FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily())}
+FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily(), WriteFamily())}
 
 
 def family_of(problem: dict):
@@ -67,3 +69,36 @@ def heldout_set(seed: int, families, difficulties, n_per: int, percent: int) -> 
                 chosen.append(chosen[len(chosen) % len(seen)])
             out.extend(chosen)
     return out
+
+
+def problem_from_prompt(text: str, families) -> dict | None:
+    """The task record whose prompt is `text` (typed by a user, e.g. `reach 6 with 3 5 8`), read by the first
+    of `families` whose prompt format matches; None when none does. Its difficulty is 0 (unknown); a
+    `write` prompt's examples double as its tests, since the user gave no hidden ones."""
+    text = text.strip()
+    for name in families:
+        p = _read_prompt(name, text)
+        if p is not None and FAMILIES[name].prompt(p) == text:
+            try:
+                FAMILIES[name].correct_answer(p)
+            except (ValueError, IndexError):        # a program that does not run, no solution at all
+                continue
+            return p
+    return None
+
+
+def _read_prompt(name: str, text: str) -> dict | None:
+    record = {"family": name, "difficulty": 0}
+    if name == "countdown" and (m := re.fullmatch(r"reach ([0-9]{1,4}) with ([1-9]( [1-9]){1,3})", text)):
+        return {**record, "target": int(m.group(1)), "numbers": [int(x) for x in m.group(2).split()]}
+    if name == "sum" and re.fullmatch(r"[1-9](\+[1-9]){1,5}", text):
+        return {**record, "numbers": [int(x) for x in text.split("+")]}
+    if name in ("add", "sub") and (m := re.fullmatch(r"([1-9][0-9]{0,5})([+-])([1-9][0-9]{0,5})", text)):
+        if m.group(2) == FAMILIES[name].symbol and (name == "add" or int(m.group(1)) >= int(m.group(3))):
+            return {**record, "a": int(m.group(1)), "b": int(m.group(3))}
+    if name == "trace" and "print" in text:
+        return {**record, "program": text}
+    if name == "write" and re.fullmatch(r"write( f\([0-9]\)=-?[0-9]{1,3}){2}", text):
+        pairs = [[int(x), int(y)] for x, y in re.findall(r"f\(([0-9])\)=(-?[0-9]+)", text)]
+        return {**record, "examples": pairs, "tests": pairs}
+    return None

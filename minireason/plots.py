@@ -1,0 +1,208 @@
+"""Figures of a run as PNG files: the training curves of metrics.jsonl, and the test-time figure of an
+evaluation (accuracy against tokens spent per problem; completion length against difficulty).
+
+matplotlib is optional (`pip install -e '.[plot]'`), so it is imported inside the functions and the
+rest of the package never needs it; `available()` says whether it is installed. The figures are built
+with `matplotlib.figure.Figure` rather than pyplot: no window, no display and no global backend to
+switch (the Agg canvas renders PNGs on its own), and a figure is freed when it goes out of scope.
+"""
+from __future__ import annotations
+
+import os
+
+SKIPPED = "plots skipped: matplotlib is not installed (pip install -e '.[plot]')"
+
+# Panels of the training figure: (title, y label, [(metrics.jsonl key, legend label, colour)]).
+# Training-batch metrics are lines; held-out metrics (logged every rl.eval_every steps) are markers in
+# the colour of their batch twin. A panel none of whose keys is logged is left out.
+RL_PANELS = [
+    ("Reward and accuracy", "share of completions",
+     [("reward", "reward (batch)", "C7"), ("accuracy", "accuracy (batch)", "C0"),
+      ("heldout_accuracy", "accuracy (held-out)", "C0")]),
+    ("Completion length", "tokens",
+     [("length_mean", "mean (batch)", "C0"), ("length_correct", "correct answers (batch)", "C2"),
+      ("length_incorrect", "wrong answers (batch)", "C3"), ("heldout_length_mean", "mean (held-out)", "C0")]),
+    ("Reflection", "share",
+     [("reflection_rate", "completions that check or revise", "C0"),
+      ("effective_reflection_rate", "revisions that fix an error", "C1"),
+      ("heldout_reflection_rate", "completions that check or revise (held-out)", "C0"),
+      ("heldout_effective_reflection_rate", "revisions that fix an error (held-out)", "C1")]),
+    ("Wasted samples", "share",
+     [("truncation_rate", "completions cut at the length limit", "C3"),
+      ("zero_variance_groups", "groups with equal rewards (no signal)", "C7")]),
+    ("KL divergence to the base model", "nats per token (k3 estimate)",
+     [("kl", "KL", "C4")]),
+]
+SHARE_PANELS = ("Reward and accuracy", "Reflection", "Wasted samples")     # y from 0 to 1
+SMOOTH = 5         # batch metrics (one batch of B*G completions a step) are drawn raw and as a 5-step mean
+
+
+def available() -> bool:
+    """True when matplotlib can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _figure(**kw):
+    from matplotlib.figure import Figure
+    return Figure(layout="constrained", **kw)
+
+
+def _save(fig, path: str) -> None:
+    """Render to a temporary file, then rename it over `path`: a crash never leaves half a PNG."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    fig.savefig(tmp, format="png", dpi=110)
+    os.replace(tmp, path)
+
+
+def _series(rows, key):
+    """(steps, values) of the rows that hold a number under `key` (kl is null between measurements)."""
+    points = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
+    return [s for s, _ in points], [v for _, v in points]
+
+
+def trailing_mean(values, window: int):
+    """Mean of each value and the window-1 before it (fewer at the start)."""
+    return [sum(values[max(0, i - window + 1):i + 1]) / (i + 1 - max(0, i - window + 1))
+            for i in range(len(values))]
+
+
+def rl_panels(rows):
+    """RL_PANELS as drawn for these rows: only the series that are logged; reward only where it is not
+    accuracy under another name (it differs with partial credit, write tasks); held-out accuracy per
+    domain beside the overall one when the run has several domains."""
+    keys = {k for r in rows for k in r}
+    domains = sorted(k[len("heldout_"):-len("_length_mean")] for k in keys
+                     if k.startswith("heldout_") and k.endswith("_length_mean") and k != "heldout_length_mean")
+    same = all(r.get("reward") == r.get("accuracy") for r in rows)
+    panels = []
+    for title, ylabel, series in RL_PANELS:
+        if title == "Reward and accuracy":
+            if same:
+                series = [(k, "accuracy = reward (batch)" if k == "accuracy" else label, c)
+                          for k, label, c in series if k != "reward"]
+            series = series + [(f"heldout_{d}_accuracy", f"{d} accuracy (held-out)", f"C{5 + i}")
+                               for i, d in enumerate(domains)]
+        series = [s for s in series if _series(rows, s[0])[0]]
+        if series:
+            panels.append((title, ylabel, series))
+    return panels
+
+
+def training_curves(rows: list[dict], path: str) -> None:
+    """One PNG of a run's metrics.jsonl rows: pretraining loss, then a panel per group of RL metrics."""
+    from matplotlib.ticker import FuncFormatter
+
+    pre = [r for r in rows if r.get("stage") == "pretrain"]
+    rl = [r for r in rows if r.get("stage") == "rl"]
+    panels = rl_panels(rl) if rl else []
+    n = len(panels) + bool(pre)
+    cols = min(3, max(n, 1))
+    rows_of_axes = -(-max(n, 1) // cols)
+    fig = _figure(figsize=(4.6 * cols, 3.4 * rows_of_axes))
+    axes = fig.subplots(rows_of_axes, cols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.remove()
+    if pre:
+        ax = axes[0]
+        ax.plot(*_series(pre, "loss"), color="C0", lw=1.2, label="training batch")
+        ax.plot(*_series(pre, "heldout_loss"), "o", color="C1", ms=4, label="held-out")
+        ax.set(title="Pretraining loss", xlabel="pretraining step", ylabel="cross-entropy (nats per token)",
+               yscale="log")
+        # plain numbers on the log axis (0.2, 0.5, 1, 2), not 2x10^-1
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+    for ax, (title, ylabel, series) in zip(axes[bool(pre):], panels):
+        for key, label, colour in series:
+            if key.startswith("heldout_"):
+                marker = "s" if key.endswith("_accuracy") and key != "heldout_accuracy" else "o"
+                ax.plot(*_series(rl, key), marker, color=colour, ms=4, mec="white", mew=0.5, label=label)
+            elif key == "kl":                  # measured every step, or only every eval_every steps (beta = 0)
+                ax.plot(*_series(rl, key), "o-", color=colour, lw=1.1, ms=3, label=label)
+            else:
+                steps, values = _series(rl, key)
+                ax.plot(steps, values, color=colour, lw=0.7, alpha=0.25)
+                ax.plot(steps, trailing_mean(values, SMOOTH), color=colour, lw=1.4, label=label)
+        ax.set(title=title, xlabel="RL step", ylabel=ylabel)
+        if title in SHARE_PANELS:
+            ax.set_ylim(-0.02, 1.02)
+        else:
+            ax.set_ylim(bottom=0)
+    for ax in axes[:n]:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    if n == 0:
+        axes[0].text(0.5, 0.5, "no rows in metrics.jsonl yet", ha="center", va="center")
+        axes[0].set_axis_off()
+    fig.suptitle(f"Training curves (faint: each training batch; lines: its {SMOOTH}-step mean; "
+                 "markers: held-out problems)", fontsize=11)
+    _save(fig, path)
+
+
+def ks_of(m: dict, prefix: str) -> list[int]:
+    """The ks for which `m` holds `{prefix}@k` (powers of two up to the run's k), sorted."""
+    return sorted(int(k.split("@")[1]) for k in m if k.startswith(prefix + "@"))
+
+
+def testtime(ev: dict, path: str) -> None:
+    """One PNG of an evaluation dict: (a) accuracy against tokens spent per problem, for the final model
+    and the base model: one sample (pass@1), majority vote over k samples (maj@k, k samples cost k times
+    the mean length) and budget forcing; (b) mean length by difficulty per domain, base vs final."""
+    fig = _figure(figsize=(12.5, 4.6))
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.1, 1])
+    styles = {"base": dict(ls="--", alpha=0.55), "final": dict(ls="-", alpha=1.0)}
+    for name in ("base", "final"):
+        m = ev["models"][name]["overall"]
+        ks = ks_of(m, "maj")
+        st = styles[name]
+        ax.plot([k * m["length_mean"] for k in ks], [m[f"maj@{k}"] for k in ks], "o", color="C0", ms=4, lw=1.5,
+                label=f"{name}: majority vote of k samples", **st)
+        for k in ks[1:] if name == "final" else []:
+            ax.annotate(f"k={k}", (k * m["length_mean"], m[f"maj@{k}"]), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=7, color="C0")
+        forced = ev.get("budget_forcing", {}).get(name, [])
+        if forced:
+            ax.plot([b["tokens_mean"] for b in forced], [b["accuracy"] for b in forced], "D", color="C1", ms=4,
+                    lw=1.5, label=f"{name}: budget forcing", **st)
+        ax.plot([m["length_mean"]], [m["pass@1"]], "*", color="black", ms=13 if name == "final" else 10,
+                alpha=st["alpha"], ls="none", label=f"{name}: one sample (pass@1)")
+    ax.set(xscale="log", ylim=(-0.02, 1.08), xlabel="tokens generated per problem (log scale)",
+           ylabel="accuracy", title="(a) Accuracy against test-time compute")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.85)
+
+    lvd = ev.get("length_vs_difficulty", {})
+    domains = sorted(lvd.get("final", {}))
+    x, ticks, labels = 0.0, [], []
+    for dom in domains:
+        diffs = sorted(lvd["final"][dom]["by_difficulty"], key=int)
+        start = x
+        for d in diffs:
+            for offset, name in ((-0.2, "base"), (0.2, "final")):
+                value = lvd.get(name, {}).get(dom, {}).get("by_difficulty", {}).get(d)
+                if value is not None:
+                    bx.bar(x + offset, value, 0.4, color="C0", alpha=0.4 if name == "base" else 1.0,
+                           hatch="//" if name == "base" else None, edgecolor="white",
+                           label=name if dom == domains[0] and d == diffs[0] else None)
+            ticks.append(x)
+            labels.append(f"difficulty {d}")
+            x += 1
+        rho = " → ".join(_fmt(lvd.get(name, {}).get(dom, {}).get("spearman")) for name in ("base", "final"))
+        bx.text((start + x - 1) / 2, -0.1, f"{dom}   (ρ {rho})",
+                transform=bx.get_xaxis_transform(), ha="center", va="top", fontsize=9)
+        x += 0.6
+    bx.set_xticks(ticks, labels, fontsize=8)
+    bx.set(ylabel="mean completion length (tokens)", title="(b) Mean length by difficulty, base vs final\n"
+           "ρ: Spearman rank correlation of length with difficulty, base → final")
+    bx.grid(alpha=0.3, axis="y")
+    if domains:
+        bx.legend(fontsize=8, loc="upper left")
+    _save(fig, path)
+
+
+def _fmt(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
