@@ -8,7 +8,10 @@
     samples.jsonl     sampled completions: `step`, `task` (the problem), `completion`, `reward`
     eval_base.json    held-out evaluation of the base model (kept so a resumed run need not redo it)
     summary.json      base vs final model on held-out problems, and wall seconds per stage
-    plots/            training.png, the curves of metrics.jsonl (when matplotlib is installed)
+    plots/            training.png, the curves of metrics.jsonl (when matplotlib is installed);
+                      testtime.png, written by `verify.py --run`
+    eval.json         `verify.py --run`: pass@k, maj@k, budget forcing, length vs difficulty
+    report.html       `verify.py --run --report`: one self-contained page of all the above
 """
 from __future__ import annotations
 

@@ -22,16 +22,16 @@ def test_traces_by_hand():
     assert WRITE.correct_answer(P) == "print 7-n"
     assert WRITE.trace(P, "direct", rng, CLEAN) == "</think><answer>print 7-n</answer>"
     assert WRITE.trace(P, "step", rng, CLEAN) == "c=5+2=7</think><answer>print 7-n</answer>"
-    # the search tries n+c first (c = 5-2 = 3; 4+3 = 7, not 3), then c-n (c = 5+2 = 7; 7-4 = 3)
+    # the search tries n+c first (c = 5-2 = 3; run on 4: 4+3 = 7, not 3), then c-n (c = 5+2 = 7; 7-4 = 3)
     assert WRITE.trace(P, "reflect", rng, CLEAN) == (
-        "c=5-2=3 check 4+3=3 no wait c=5+2=7 check 7-4=3 ok</think><answer>print 7-n</answer>")
+        "c=5-2=3 4+3=7 check 7=3 no wait c=5+2=7 7-4=3 check 3=3 ok</think><answer>print 7-n</answer>")
 
 
 def test_a_negative_constant_is_written_in_the_notation():
     p = {"family": "write", "difficulty": 3, "examples": [[5, 7], [1, -1]], "tests": [[0, -3]]}   # n+n-3
     text = WRITE.trace(p, "reflect", np.random.default_rng(0), CLEAN)
-    assert text == ("c=7-5=2 check 1+2=-1 no wait c=7+5=12 check 12-1=-1 no wait c=7-5-5=-3 check 1+1-3=-1 ok"
-                    "</think><answer>print n+n-3</answer>")
+    assert text == ("c=7-5=2 1+2=3 check 3=-1 no wait c=7+5=12 12-1=11 check 11=-1 no wait c=7-5-5=-3 1+1-3=-1 "
+                    "check -1=-1 ok</think><answer>print n+n-3</answer>")
     t = traces.parse(text)
     assert all(s.correct for s in t.steps) and all(c.correct for c in t.checks)
     assert [WRITE.revision_fixed(p, r) for r in t.revisions] == [False, True]
@@ -92,7 +92,7 @@ def test_a_caught_slip_is_redone_in_the_same_form():
     slips = Noise(step_noise=1.0, first_pass_error=0.0, direct_noise=0.0, oneshot_guess=0.0)
     text = WRITE.trace(p, "reflect", np.random.default_rng(0), slips)
     t = traces.parse(text)
-    assert text.split(" wait ")[1].startswith("c=9-4=5 check 7+5=12 ok") and verify(p, text).correct
+    assert text.split(" wait ")[1].startswith("c=9-4=5 7+5=12 check 12=12 ok") and verify(p, text).correct
     assert not t.steps[0].correct and [WRITE.revision_fixed(p, r) for r in t.revisions] == [True]
 
 

@@ -11,10 +11,14 @@ The programs are the three forms `n+c`, `c-n` and `n+n+c`. Two examples with dif
 form down (their slopes are 1, -1 and 2), but the form cannot be read off one example: as in Countdown,
 a first attempt fails for lack of information, and checking a candidate on the second example and
 trying the next form after `wait` is what pays. The worked trace computes the constant from the first
-example and checks the candidate on the second, in the shared notation (`c=E=V`, `check E=V ok|no`):
+example, runs the candidate on the second input as a step of its own, and checks the value against
+the expected output, in the shared notation (`c=E=V`, `E=V`, `check V=W ok|no`, as on Countdown):
 
     step     c=9-4=5</think><answer>print n+5</answer>
-    reflect  c=5-2=3 check 4+3=1 no wait c=5+2=7 check 7-4=3 ok</think><answer>print 7-n</answer>
+    reflect  c=5-2=3 4+3=7 check 7=3 no wait c=5+2=7 7-4=3 check 3=3 ok</think><answer>print 7-n</answer>
+
+(The run is written out, not folded into the check, so that the check only compares two numbers: a
+check that has to do arithmetic in its head is one a small model gets wrong.)
 
 Difficulty knob: 1 = the form `n+c` (one form to consider), 2 = `n+c` or `c-n`, 3 = `c-n` or `n+n+c`
 (never the first form tried, so a one-shot guess is rarer). One-shot writers (direct, step) commit to
@@ -92,13 +96,13 @@ class WriteFamily:
         return program(*self.solution(p))
 
     def attempt(self, p: dict, form: str, rng: np.random.Generator, slip: float) -> tuple[list[str], int, bool]:
-        """`c=E=V check E=V ok|no` for one form; V slips with probability `slip`. -> (items, c, fits)."""
+        """`c=E=V E2=V2 check V2=y2 ok|no` for one form; c slips with probability `slip`. -> (items, c, fits)."""
         (x1, y1), (x2, y2) = p["examples"]
         true = self.constant(p, form)
         c = _slip(rng, true, -99) if rng.random() < slip else true
-        fits = _apply(form, c, x2) == y2
-        return [f"c={solve_expr(form, x1, y1)}={c}", "check", f"{check_expr(form, c, x2)}={y2}",
-                "ok" if fits else "no"], c, fits
+        value = _apply(form, c, x2)
+        return [f"c={solve_expr(form, x1, y1)}={c}", f"{check_expr(form, c, x2)}={value}", "check",
+                f"{value}={y2}", "ok" if value == y2 else "no"], c, value == y2
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
         """A worked completion in the given style (direct, step or reflect)."""
@@ -110,7 +114,7 @@ class WriteFamily:
                 c = _slip(rng, true, -99) if rng.random() < noise.direct_noise else true
                 return completion_text([], program(form, c))
             items, c, _ = self.attempt(p, form, rng, noise.step_noise)
-            return completion_text(items[:1], program(form, c))
+            return completion_text(items[:1], program(form, c))          # the constant only: no run, no check
         items: list[str] = []
         for form in forms:                                     # systematic search in a fixed order
             steps, c, fits = self.attempt(p, form, rng, noise.step_noise)
@@ -166,8 +170,11 @@ class WriteFamily:
         return form is not None and step.correct and _apply(form, step.value, x2) == y2
 
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
-        """A revision fixed the program when the candidate before `wait` did not fit the examples and
-        the candidate after it does."""
-        return (not (revision.before is not None and self.candidate_fits(p, revision.before))
-                and bool(revision.after) and self.candidate_fits(p, revision.after[-1]))
+        """A revision fixed the program when the run before `wait` missed the second example's output
+        (or was miscomputed) and the candidate after it fits both examples, every step right."""
+        y2 = p["examples"][1][1]
+        before_ok = revision.before is not None and revision.before.correct and revision.before.truth == y2
+        after = revision.after
+        return (not before_ok and any(s.name == "c" and self.candidate_fits(p, s) for s in after)
+                and all(s.correct for s in after))
 
