@@ -29,7 +29,7 @@ def render(text: str, colour: bool) -> str:
             out.append(paint(item, "wait", colour))
         elif item in ("ok", "no") and i >= 2 and items[i - 2] == "check":
             out.append(paint(item, item, colour))
-        elif step is not None and not step.correct:
+        elif step is not None and not step.correct and not (i >= 1 and items[i - 1] == "check"):
             out.append(paint(item, "wrong", colour))
         else:
             out.append(item)
@@ -42,14 +42,15 @@ def main(argv):
     parser.add_argument("--n", type=int, default=6, help="held-out problems to sample")
     parser.add_argument("--task", help="a family (countdown, sum, trace, write, ...) or a domain (arith, code)")
     parser.add_argument("--prompt", help="sample for this prompt instead, e.g. 'reach 6 with 3 5 8'")
-    parser.add_argument("--step", type=int, help="RL checkpoint of this step (default: the last)")
+    parser.add_argument("--step", type=int, help="checkpoint of this step (RL; with --base, pretraining; "
+                                                 "default: the last)")
     parser.add_argument("--base", action="store_true", help="sample the pretrained base model instead")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.n < 1 or args.temperature <= 0 or args.top_k < 0:
-        print("error: --n must be >= 1, --temperature > 0 and --top-k >= 0", file=sys.stderr)
+    if args.n < 1 or args.temperature <= 0 or args.top_k < 0 or args.seed < 0:
+        print("error: --n must be >= 1, --temperature > 0, --top-k >= 0 and --seed >= 0", file=sys.stderr)
         return 2
     import jax
     import numpy as np

@@ -32,18 +32,20 @@ def verdict_line(line: str, number: int) -> dict:
 
 def check_completions(path: str) -> int:
     try:
-        f = sys.stdin if path == "-" else open(path)
+        f = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as e:
         print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
         return 2
     with f:
-        try:
-            for number, line in enumerate(f, start=1):
-                if line.strip():
-                    print(json.dumps(verdict_line(line, number)))
-        except UnicodeDecodeError:
-            print(f"error: {path} line {number + 1} is not UTF-8 text", file=sys.stderr)
-            return 2
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                print(json.dumps({"line": number, "reward": 0.0, "correct": False, "answer": None,
+                                  "pass_fraction": 0.0, "reason": "line is not UTF-8 text"}))
+                continue
+            if line.strip():
+                print(json.dumps(verdict_line(line, number)))
     return 0
 
 
@@ -104,8 +106,12 @@ def main(argv):
     args = parser.parse_args(argv)
     if args.completions is not None:
         return check_completions(args.completions)
-    if args.k < 1 or args.k & (args.k - 1) or args.k > 256 or args.problems < 1:
-        print("error: --k must be a power of 2 up to 256 and --problems >= 1", file=sys.stderr)
+    if args.k < 1 or args.k & (args.k - 1) or args.k > 256 or args.problems < 1 or args.seed < 0:
+        print("error: --k must be a power of 2 up to 256, --problems >= 1 and --seed >= 0", file=sys.stderr)
+        return 2
+    out_dir = os.path.dirname(os.path.abspath(args.out or os.path.join(args.run, "eval.json")))
+    if os.path.isdir(args.run) and not os.path.isdir(out_dir):
+        print(f"error: cannot write {args.out}: folder {out_dir} does not exist", file=sys.stderr)
         return 2
     return evaluate(args)
 

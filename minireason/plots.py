@@ -73,7 +73,7 @@ def trailing_mean(values, window: int):
 
 def rl_panels(rows):
     """RL_PANELS as drawn for these rows: only the series that are logged; reward only where it is not
-    accuracy under another name (it differs with partial credit, write tasks); held-out accuracy per
+    accuracy under another name (it differs only if a reward other than 0/1 is ever given); held-out accuracy per
     domain beside the overall one when the run has several domains."""
     keys = {k for r in rows for k in r}
     domains = sorted(k[len("heldout_"):-len("_length_mean")] for k in keys

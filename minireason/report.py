@@ -159,7 +159,7 @@ def write_report(ev: dict, run_dir: str, path: str) -> None:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>minireason · {_esc(run_dir)} · step {_esc(ev.get("step"))}</title><style>{CSS}</style></head><body>
 <h1>minireason: <code>{_esc(run_dir)}</code>, step {_esc(ev.get("step"))}</h1>
-<p class="meta">held-out problems, {_esc(ev.get("problems_per_difficulty"))} per difficulty ·
+<p class="meta">held-out problems, {_esc(ev.get("problems_per_difficulty"))} per family and difficulty ·
 {_esc(ev.get("k"))} samples per problem at temperature {_esc(ev.get("temperature"))}{wall}</p>
 <h2>Base model → final model</h2>
 {table_html(ev)}

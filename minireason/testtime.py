@@ -7,7 +7,8 @@ least one of k samples is correct, estimated without bias from n >= k samples of
 
 maj@k (majority vote, "self-consistency", Wang et al. 2022): sample k answers, keep the most frequent
 one (ties: the one seen first; a completion with no answer does not vote) and grade it. Estimated as
-the mean over the n/k disjoint groups of k consecutive samples.
+the mean over the n/k disjoint groups of k consecutive samples. Votes go by the answer's text, so two
+different right programs of a write task (`print n+5`, `print 5+n`) do not pool their votes.
 
 Budget forcing (Muennighoff et al. 2025, "s1: Simple test-time scaling"): cut the thinking after B
 tokens, append `</think><answer>`, and let the model write only the answer. A completion that closed
@@ -79,8 +80,10 @@ def force_answers(generate_answer, params, key, prompts, tokens, mask, budget: i
 
     prompts [N, P] left-padded, tokens/mask [N, T] as the sampler wrote them (the full, uncut run)."""
     n = len(tokens)
-    ends = [int(np.argmax(row == think_end)) if (row[m] == think_end).any() else len(row)
-            for row, m in zip(tokens, mask)]                     # index of </think>, or T when absent
+    # Thinking length: the index of </think>, or the whole completion when it never closed its thinking
+    # (a row that stopped within the budget that way is left as it was, never cut into its end and pads).
+    ends = [int(np.argmax(row == think_end)) if (row[m] == think_end).any() else int(m.sum())
+            for row, m in zip(tokens, mask)]
     forced = [i for i in range(n) if ends[i] > budget]
     out = [list(tokens[i][mask[i]]) for i in range(n)]          # natural rows: as sampled
     spent = [int(mask[i].sum()) for i in range(n)]

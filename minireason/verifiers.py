@@ -31,8 +31,11 @@ def verify(problem: dict, completion: str, trace: traces.Trace | None = None) ->
     if trace.answer is None:
         return Verdict(0.0, False, None, trace.error or "no answer block")
     try:
-        ok, reason = family.check_answer(problem, trace.answer)
-        fraction = family.pass_fraction(problem, trace.answer) if hasattr(family, "pass_fraction") else float(ok)
+        if hasattr(family, "grade"):         # families with partial credit (write: hidden tests passed)
+            ok, reason, fraction = family.grade(problem, trace.answer)
+        else:
+            ok, reason = family.check_answer(problem, trace.answer)
+            fraction = float(ok)
     except (KeyError, TypeError, ValueError):
         return Verdict(0.0, False, trace.answer, "malformed task record")
     return Verdict(float(ok), ok, trace.answer, reason, fraction)

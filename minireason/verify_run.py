@@ -4,8 +4,9 @@ test-time compute (see testtime.py), and return the dict written to `eval.json`.
 For each model, k completions of every problem (per family and difficulty, from the held-out split)
 are sampled by the same jitted sampler as RL and graded by the same verifier. From them: pass@1
 (= accuracy), pass@k and maj@k for k = 1, 2, 4, ... up to k, length_mean, reflection_rate and
-effective_reflection_rate, per domain and per difficulty; the Spearman correlation of difficulty and
-length; and a budget-forcing sweep on the first few samples of each problem.
+effective_reflection_rate, per domain and per difficulty; the Spearman correlation, over completions,
+of the problem's difficulty and the completion's length; and a budget-forcing sweep on the first few
+samples of each problem.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def domain_of(g) -> str:
     return FAMILIES[g.problem["family"]].domain
 
 
-def model_report(graded, k: int) -> dict:
+def model_report(graded, k: int) -> tuple[dict, dict]:
     """overall, and per domain overall and per difficulty; plus length vs difficulty per domain."""
     report = {"overall": block(graded, k), "domains": {}}
     lengths = {}
@@ -108,17 +109,18 @@ def evaluate_run(run_dir: str, k: int = 16, per: int = 16, seed: int = 0, step: 
     if not families:
         raise RunFolderError(f"{run_dir} was trained on {', '.join(d.families)} only")
     problems = heldout_set(seed, families, d.difficulties, per, d.heldout_percent)
-    budgets = [b for b in BUDGETS if b + 2 + ANSWER_TOKENS <= d.completion_len]
-    width = d.prompt_len + max(budgets) + 2
+    budgets = [b for b in BUDGETS if b + 2 + ANSWER_TOKENS <= d.completion_len]   # may be none at tiny T
+    width = d.prompt_len + max(budgets, default=0) + 2
     generate_answer = sampling.make_generate(run.graphdef, cfg.model, ANSWER_TOKENS, tok.pad_id, tok.eos_id)
-    key = jax.random.fold_in(jax.random.key(seed), 3)        # the same samples' randomness for both models
+    # The same randomness for both models; one named key per use.
+    sample_key, force_key = jax.random.split(jax.random.fold_in(jax.random.key(seed), 3))
     batch = cfg.eval.batch_size
     ev = {"run": run_dir, "step": run.step, "k": k, "problems_per_difficulty": per,
           "temperature": cfg.eval.temperature, "models": {}, "budget_forcing": {}, "length_vs_difficulty": {}}
     completions = {}
     for name, params in (("base", base_params), ("final", run.params)):
         echo(f"sampling {k} completions of {len(problems)} held-out problems with the {name} model ...")
-        prompts, tokens, mask, finished = sample_rows(run.generate, params, key, tok, problems, k, batch,
+        prompts, tokens, mask, finished = sample_rows(run.generate, params, sample_key, tok, problems, k, batch,
                                                       d.prompt_len, cfg.eval.temperature)
         rows = [p for p in problems for _ in range(k)]
         texts = tok.decode_completions(tokens, mask)
@@ -126,7 +128,7 @@ def evaluate_run(run_dir: str, k: int = 16, per: int = 16, seed: int = 0, step: 
         ev["models"][name], ev["length_vs_difficulty"][name] = model_report(graded, k)
         first = np.arange(len(rows)).reshape(-1, k)[:, :BUDGET_SAMPLES].ravel()
         echo(f"budget forcing ({name}): thinking cut at {', '.join(map(str, budgets))} tokens ...")
-        ev["budget_forcing"][name] = budget_sweep(generate_answer, params, key, tok, [rows[i] for i in first],
+        ev["budget_forcing"][name] = budget_sweep(generate_answer, params, force_key, tok, [rows[i] for i in first],
                                                   prompts[first], tokens[first], mask[first], budgets, width,
                                                   batch, cfg.eval.temperature)
         completions[name] = graded
@@ -138,11 +140,11 @@ def evaluate_run(run_dir: str, k: int = 16, per: int = 16, seed: int = 0, step: 
 def pick_samples(problems, completions, k: int, n: int) -> list[dict]:
     """The first completion of base and final for n problems: the hardest first, families in turn."""
     order = sorted(range(len(problems)), key=lambda i: (-problems[i]["difficulty"], i))
-    chosen, seen = [], {}
+    chosen, seen = [], set()
     for i in order:
-        fam = (problems[i]["family"], problems[i]["difficulty"])
-        if seen.get(fam, 0) < 1 and len(chosen) < n:
-            seen[fam] = 1
+        cell = (problems[i]["family"], problems[i]["difficulty"])
+        if cell not in seen and len(chosen) < n:
+            seen.add(cell)
             chosen.append(i)
     return [{"task": problems[i], "prompt": FAMILIES[problems[i]["family"]].prompt(problems[i]),
              **{name: {"completion": gs[i * k].completion, "correct": gs[i * k].verdict.correct}

@@ -75,3 +75,17 @@ def test_budget_forcing_cuts_long_thinking_and_keeps_short():
     _, spent0 = testtime.force_answers(fake_answerer([]), None, jax.random.key(0), prompts, tokens, mask, budget=0,
                                        think_end=THINK_END, answer_start=ANSWER, pad=PAD, width=8, batch_size=4)
     assert spent0 == [4, 4]                                            # both forced at once: </think><answer>9</answer>
+
+
+def test_budget_forcing_leaves_a_row_that_stopped_without_closing_its_thinking():
+    """A row that wrote </answer> within the budget but never </think> is graded as it was: the cut never
+    takes in its end token and the pads after it."""
+    prompts = np.array([[PAD, 7]])
+    tokens = np.array([[11, 12, EOS, PAD, PAD, PAD]])
+    mask = np.array([[True, True, True, False, False, False]])
+    done, spent = testtime.force_answers(fake_answerer([]), None, jax.random.key(0), prompts, tokens, mask, budget=4,
+                                         think_end=THINK_END, answer_start=ANSWER, pad=PAD, width=8, batch_size=4)
+    assert done == [[11, 12, EOS]] and spent == [3]
+    done, spent = testtime.force_answers(fake_answerer([]), None, jax.random.key(0), prompts, tokens, mask, budget=2,
+                                         think_end=THINK_END, answer_start=ANSWER, pad=PAD, width=8, batch_size=4)
+    assert done == [[11, 12, THINK_END, ANSWER, 9, EOS]] and spent == [6]      # longer than 2: cut and forced

@@ -52,6 +52,16 @@ def test_sample_prints_traces_with_verdicts(smoke_run):
     assert proc.returncode == 0 and proc.stdout.startswith("reach 6 with 3 5 8   [countdown, difficulty typed")
 
 
+def test_verify_completions_reports_a_line_that_is_not_utf8(tmp_path):
+    task = {"family": "sum", "difficulty": 1, "numbers": [3, 4]}
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"\xff\xfe\n" + json.dumps({"task": task, "completion": "</think><answer>7</answer>"}).encode())
+    proc = tool("verify.py", "--completions", str(path))
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and [(v["line"], v["reason"], v["correct"]) for v in out] == [
+        (1, "line is not UTF-8 text", False), (2, "", True)]
+
+
 def test_verify_completions_gives_a_verdict_per_line():
     task = {"family": "sum", "difficulty": 1, "numbers": [3, 4]}
     lines = [json.dumps({"task": task, "completion": "3+4=7</think><answer>7</answer>"}),
@@ -80,6 +90,9 @@ def no_checkpoint(tmp_path, smoke_run):
     (["verify.py", "--run", "RUN", "--task", "poetry"], "unknown task 'poetry'"),
     (["verify.py", "--run", "RUN", "--task", "code"], "was trained on countdown, sum only"),
     (["verify.py", "--run", "RUN", "--k", "3"], "--k must be a power of 2"),
+    (["verify.py", "--run", "RUN", "--seed", "-1"], "--seed >= 0"),
+    (["verify.py", "--run", "RUN", "--out", "/no/such/dir/eval.json"], "does not exist"),
+    (["sample.py", "--run", "RUN", "--seed", "-1"], "--seed >= 0"),
     (["verify.py", "--completions", "/no/such/file"], "cannot read"),
     (["sample.py", "--run", "/no/such/run"], "does not exist"),
     (["sample.py", "--run", "NOCKPT"], "has no rl checkpoint"),
@@ -92,3 +105,13 @@ def test_bad_input_is_a_one_line_error(tmp_path, smoke_run, args, message):
     proc = tool(*args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert message in proc.stderr and proc.stderr.strip().count("\n") == 0, proc.stderr
+
+
+def test_sample_colours_the_structure_on_a_terminal():
+    """Wrong steps red, `ok` green, `no` yellow, `wait` magenta; the comparison after `check` is not a step."""
+    code = ("from sample import render; "
+            "print(render('c=9-4=6 7+6=13 check 13=12 no wait c=9-4=5 check 12=12 ok'"
+            " '</think><answer>x</answer>', True))")
+    out = tool("-c", code).stdout.strip()
+    assert out.startswith("\033[31mc=9-4=6\033[0m 7+6=13 check 13=12 \033[33mno\033[0m \033[35;1mwait\033[0m c=9-4=5")
+    assert "check 12=12 \033[32mok\033[0m" in out and out.endswith("\033[1m</think><answer>x</answer>\033[0m")

@@ -121,3 +121,11 @@ def test_any_written_program_gets_a_structured_verdict_within_the_budget(answer)
     assert 0.0 <= v.pass_fraction <= 1.0 and (v.pass_fraction == 1.0) == v.correct
     for x, _ in P["tests"]:
         assert lang.run(answer, LIMITS, {"n": x}).steps <= LIMITS.max_steps + 1
+
+
+def test_a_wait_after_a_candidate_that_fits_fixes_nothing():
+    p = {"family": "write", "difficulty": 1, "examples": [[4, 9], [7, 12]], "tests": [[0, 5]]}
+    t = traces.parse("c=9-4=5 wait c=9-4=5 7+5=12 check 12=12 ok</think><answer>print n+5</answer>")
+    assert [WRITE.revision_fixed(p, r) for r in t.revisions] == [False]
+    t = traces.parse("c=9-4=6 wait c=9-4=5 7+5=12 check 12=12 ok</think><answer>print n+5</answer>")
+    assert [WRITE.revision_fixed(p, r) for r in t.revisions] == [True]       # a slip in c, redone

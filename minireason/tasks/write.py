@@ -149,18 +149,20 @@ class WriteFamily:
                 passed += 1
         return passed, status
 
-    def pass_fraction(self, p: dict, answer: str) -> float:
-        """Share of the hidden tests the program passes."""
-        return self.run_tests(p, answer)[0] / len(p["tests"])
+    def grade(self, p: dict, answer: str) -> tuple[bool, str, float]:
+        """(right, reason, pass_fraction): right when the program prints exactly the expected value on
+        every hidden test; pass_fraction is the share of tests it passes."""
+        passed, status = self.run_tests(p, answer)
+        n = len(p["tests"])
+        if passed == n:
+            return True, "", 1.0
+        if status != "ok":
+            return False, f"sandbox: {status.replace('_', ' ')}", passed / n
+        return False, f"wrong output on {n - passed} of {n} hidden tests", passed / n
 
     def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
-        """Right when the program prints exactly the expected value on every hidden test."""
-        passed, status = self.run_tests(p, answer)
-        if passed == len(p["tests"]):
-            return True, ""
-        if status != "ok":
-            return False, f"sandbox: {status.replace('_', ' ')}"
-        return False, f"wrong output on {len(p['tests']) - passed} of {len(p['tests'])} hidden tests"
+        """(right, reason), as every family answers (see grade)."""
+        return self.grade(p, answer)[:2]
 
     def candidate_fits(self, p: dict, step: Step) -> bool:
         """The step computes c for some form from the first example, correctly, and that candidate
@@ -172,8 +174,13 @@ class WriteFamily:
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
         """A revision fixed the program when the run before `wait` missed the second example's output
         (or was miscomputed) and the candidate after it fits both examples, every step right."""
-        y2 = p["examples"][1][1]
-        before_ok = revision.before is not None and revision.before.correct and revision.before.truth == y2
+        y2, before = p["examples"][1][1], revision.before
+        if before is None:
+            before_ok = False
+        elif before.name == "c":                               # `wait` right after a candidate
+            before_ok = self.candidate_fits(p, before)
+        else:                                                  # `wait` after the run on the second input
+            before_ok = before.correct and before.truth == y2
         after = revision.after
         return (not before_ok and any(s.name == "c" and self.candidate_fits(p, s) for s in after)
                 and all(s.correct for s in after))
