@@ -12,20 +12,28 @@ from minireason import metrics
 from minireason.corpus import prompt_text
 
 
+def sample_rows(generate, params, key, tokenizer, problems, k: int, batch_size: int, prompt_len: int,
+                temperature: float):
+    """k completions of each problem, problem-major, in fixed-size batches (the last one padded):
+    (prompts [N*k, P], tokens [N*k, T], mask [N*k, T], finished [N*k]) as numpy arrays."""
+    rows = [p for p in problems for _ in range(k)]
+    n = len(rows)
+    padded = rows + [rows[-1]] * (-n % batch_size)                  # fixed shape: pad the last batch
+    prompts = tokenizer.encode_prompts([prompt_text(p) for p in padded], prompt_len)
+    parts = []
+    for i in range(0, len(padded), batch_size):
+        r = generate(params, jax.random.fold_in(key, i), prompts[i:i + batch_size], temperature)
+        parts.append((np.asarray(r.tokens), np.asarray(r.mask), np.asarray(r.finished)))
+    tokens, mask, finished = (np.concatenate(x)[:n] for x in zip(*parts))
+    return prompts[:n], tokens, mask, finished
+
+
 def sample_completions(generate, params, key, tokenizer, problems, batch_size: int, prompt_len: int,
                        temperature: float):
-    """Completions (text), lengths (tokens) and truncation flags for `problems`, in fixed-size batches."""
-    n = len(problems)
-    padded = problems + [problems[-1]] * (-n % batch_size)          # fixed shape: pad the last batch
-    prompts = tokenizer.encode_prompts([prompt_text(p) for p in padded], prompt_len)
-    texts, lengths, truncated = [], [], []
-    for i in range(0, len(padded), batch_size):
-        rollout = generate(params, jax.random.fold_in(key, i), prompts[i:i + batch_size], temperature)
-        tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)
-        texts += tokenizer.decode_completions(tokens, mask)
-        lengths += mask.sum(axis=1).tolist()
-        truncated += (~np.asarray(rollout.finished)).tolist()
-    return texts[:n], lengths[:n], truncated[:n]
+    """Completions (text), lengths (tokens) and truncation flags for `problems`, one each."""
+    _, tokens, mask, finished = sample_rows(generate, params, key, tokenizer, problems, 1, batch_size,
+                                            prompt_len, temperature)
+    return tokenizer.decode_completions(tokens, mask), mask.sum(axis=1).tolist(), (~finished).tolist()
 
 
 def evaluate(generate, params, key, tokenizer, problems, batch_size, prompt_len, temperature):

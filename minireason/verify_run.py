@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 from minireason import metrics, sampling, testtime
-from minireason.corpus import prompt_text
+from minireason.evaluate import sample_rows
 from minireason.inference import load_params, load_run
 from minireason.runfiles import RunFolderError
 from minireason.tasks import FAMILIES, heldout_set
@@ -25,21 +25,6 @@ BUDGETS = (0, 4, 8, 16, 24, 32, 48, 64)   # thinking budgets B of the sweep, in 
 ANSWER_TOKENS = 16                         # room for the forced answer (`print n+n-13</answer>`)
 BUDGET_SAMPLES = 4                         # samples per problem in the sweep (the first ones)
 KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate", "pass_fraction")
-
-
-def sample_rows(generate, params, key, tok, problems, k: int, batch_size: int, prompt_len: int,
-                temperature: float):
-    """k completions of each problem, problem-major: (prompts [N*k, P], tokens [N*k, T], mask, finished)."""
-    rows = [p for p in problems for _ in range(k)]
-    n = len(rows)
-    padded = rows + [rows[-1]] * (-n % batch_size)                  # fixed shape: pad the last batch
-    prompts = tok.encode_prompts([prompt_text(p) for p in padded], prompt_len)
-    parts = []
-    for i in range(0, len(padded), batch_size):
-        r = generate(params, jax.random.fold_in(key, i), prompts[i:i + batch_size], temperature)
-        parts.append((np.asarray(r.tokens), np.asarray(r.mask), np.asarray(r.finished)))
-    tokens, mask, finished = (np.concatenate(x)[:n] for x in zip(*parts))
-    return prompts[:n], tokens, mask, finished
 
 
 def block(graded: list[metrics.Graded], k: int) -> dict:
