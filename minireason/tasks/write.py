@@ -39,6 +39,7 @@ N_TESTS = 4
 
 
 def _apply(form: str, c: int, n: int) -> int:
+    """f(n) for a form and constant: n+c, c-n or n+n+c."""
     return {"n+c": n + c, "c-n": c - n, "n+n+c": n + n + c}[form]
 
 
@@ -59,8 +60,8 @@ def solve_expr(form: str, x: int, y: int) -> str:
     return {"n+c": f"{y}-{x}", "c-n": f"{y}+{x}", "n+n+c": f"{y}-{x}-{x}"}[form]
 
 
-def check_expr(form: str, c: int, x: int) -> str:
-    """The candidate applied to input x, in the notation: `7+5`, `13-7`, `7+7+1`."""
+def run_expr(form: str, c: int, x: int) -> str:
+    """The candidate run on input x, as the left side of a step: `7+5`, `13-7`, `7+7+1`."""
     return f"{c}-{x}" if form == "c-n" else _plus(f"{x}" if form == "n+c" else f"{x}+{x}", c)
 
 
@@ -101,7 +102,7 @@ class WriteFamily:
         true = self.constant(p, form)
         c = _slip(rng, true, -99) if rng.random() < slip else true
         value = _apply(form, c, x2)
-        return [f"c={solve_expr(form, x1, y1)}={c}", f"{check_expr(form, c, x2)}={value}", "check",
+        return [f"c={solve_expr(form, x1, y1)}={c}", f"{run_expr(form, c, x2)}={value}", "check",
                 f"{value}={y2}", "ok" if value == y2 else "no"], c, value == y2
 
     def trace(self, p: dict, style: str, rng: np.random.Generator, noise: Noise) -> str:
