@@ -15,6 +15,7 @@ COLOURS = {"wrong": "31", "ok": "32", "no": "33", "wait": "35;1", "answer": "1",
 
 
 def paint(text: str, kind: str, colour: bool) -> str:
+    """`text` in the ANSI colour of `kind` when `colour`, else unchanged."""
     return f"\033[{COLOURS[kind]}m{text}\033[0m" if colour else text
 
 
@@ -37,6 +38,7 @@ def render(text: str, colour: bool) -> str:
 
 
 def main(argv):
+    """Parse the command line, sample, print; returns the exit status."""
     parser = argparse.ArgumentParser(prog="sample.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="run folder written by train.py")
     parser.add_argument("--n", type=int, default=6, help="held-out problems to sample")

@@ -17,6 +17,7 @@ from minireason.verifiers import verify
 
 
 def verdict_line(line: str, number: int) -> dict:
+    """The JSON verdict of one input line (a reason, never an exception, for a bad line)."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError:
@@ -31,6 +32,7 @@ def verdict_line(line: str, number: int) -> dict:
 
 
 def check_completions(path: str) -> int:
+    """`--completions`: print a verdict per line of the file (or stdin); returns the exit status."""
     try:
         f = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as e:
@@ -50,6 +52,7 @@ def check_completions(path: str) -> int:
 
 
 def evaluate(args) -> int:
+    """`--run`: evaluate, write eval.json, plots and the report; returns the exit status."""
     from minireason import runfiles
     from minireason.checkpoint import CheckpointError
     from minireason.config import ConfigError
@@ -92,6 +95,7 @@ def evaluate(args) -> int:
 
 
 def main(argv):
+    """Parse the command line and run one of the two jobs; returns the exit status."""
     parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n\n")[0])
     job = parser.add_mutually_exclusive_group(required=True)
     job.add_argument("--completions", help="JSON lines with task and completion ('-' for stdin)")

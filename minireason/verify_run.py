@@ -44,6 +44,7 @@ def block(graded: list[metrics.Graded], k: int) -> dict:
 
 
 def domain_of(g) -> str:
+    """The domain (arith, code) of a graded completion's problem."""
     return FAMILIES[g.problem["family"]].domain
 
 
