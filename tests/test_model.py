@@ -86,11 +86,14 @@ def test_pad_tokens_change_nothing(tiny):
 # ----------------------------------------------------------------------------- causality
 
 def logits_from_embeddings(graphdef, params, x, positions, mask):
-    """Transformer.__call__ from the embedding output on: x [N, L, D] -> logits [N, L, V]."""
+    """Transformer.__call__ from the embedding output on: x [N, L, D] -> logits [N, L, V]
+    (the model keeps its residual stream flat, [N*L, D], as here)."""
     model = nnx.merge(graphdef, params)
+    n, length, d = x.shape
+    x = x.reshape(n * length, d)
     for block in model.blocks:
         x, _ = block(x, positions, model_lib.attention_bias(mask))
-    return model.head(model.norm(x))
+    return model.head(model.norm(x)).reshape(n, length, -1)
 
 
 def test_causality_by_gradient(tiny):
