@@ -213,6 +213,53 @@ def test_greedy_rollout_is_the_full_forward_argmax(tiny, rollouts):
     mask = np.asarray(out.mask)
     np.testing.assert_array_equal(greedy[mask], np.asarray(out.tokens)[mask])
 
+
+def greedy_matches_full_forward(graphdef, params, out, prompts):
+    """Share of completion tokens that are the argmax of a cache-free forward over prompt + completion so far."""
+    seq = jnp.concatenate([prompts, out.tokens], axis=1)
+    valid = jnp.concatenate([prompts != PAD, out.mask], axis=1)
+    positions = jnp.broadcast_to(jnp.arange(seq.shape[1]), seq.shape)
+    logits = model_lib.forward(graphdef, params, seq, positions, model_lib.causal_mask(valid))
+    greedy = np.asarray(jnp.argmax(logits[:, P - 1:-1], axis=-1))
+    mask = np.asarray(out.mask)
+    return float((greedy[mask] == np.asarray(out.tokens)[mask]).mean())
+
+
+def test_growing_cache_across_chunk_boundaries(tiny):
+    """With chunks of 3 tokens (T = 10: cache sizes P+3, P+6, P+9, P+10) every greedy token is still the
+    full forward's argmax, the rollout is the one-chunk sampler's, and it all compiles once."""
+    graphdef, params = tiny
+    assert T > 3 * 3, "the test needs at least three chunk boundaries"
+    prompts = make_prompts(5)
+    chunked = make_generate(graphdef, CFG, T, PAD, eos_id=-1, chunk=3)      # -1: no early stop, all T tokens
+    whole = make_generate(graphdef, CFG, T, PAD, eos_id=-1, chunk=T)
+    with count_compiles("jit(generate)") as compiles:
+        out = chunked(params, jax.random.key(0), prompts, 1e-6)
+        jax.block_until_ready(chunked(params, jax.random.key(1), make_prompts(6), 1e-6))
+    assert len(compiles) == 1
+    assert greedy_matches_full_forward(graphdef, params, out, prompts) == 1.0
+    np.testing.assert_array_equal(out.tokens, whole(params, jax.random.key(0), prompts, 1e-6).tokens)
+    # Sampling at temperature 1 draws the same uniforms in the same order: the same tokens.
+    a = chunked(params, jax.random.key(2), prompts, 1.0).tokens
+    b = whole(params, jax.random.key(2), prompts, 1.0).tokens
+    assert np.mean(np.asarray(a) == np.asarray(b)) > 0.95    # equal up to float ties at a chunk's cache size
+
+
+def test_rows_ended_in_an_early_chunk_stay_ended(tiny):
+    """A row that writes the end token in chunk 0 keeps pads after it through the later chunks."""
+    graphdef, params = tiny
+    plain = make_generate(graphdef, CFG, T, PAD, eos_id=-1)
+    first = np.asarray(plain(params, jax.random.key(0), make_prompts(7), 1e-6).tokens)
+    eos = int(first[0, 0])                            # row 0 writes this token first: call it the end token
+    assert eos != PAD
+    out = make_generate(graphdef, CFG, T, PAD, eos_id=eos, chunk=3)(params, jax.random.key(0), make_prompts(7), 1e-6)
+    tokens, mask = np.asarray(out.tokens), np.asarray(out.mask)
+    assert tokens[0, 0] == eos and mask[0].sum() == 1 and np.all(tokens[0, 1:] == PAD)
+    ended = np.asarray(out.finished)
+    for r in np.flatnonzero(ended):                   # every finished row: pads after its end token
+        end = int(np.argmax(tokens[r] == eos))
+        assert np.all(tokens[r, end + 1:] == PAD)
+
 # ----------------------------------------------------------------------------- the RL update
 
 def test_rl_update_compiles_once(tiny):
@@ -237,15 +284,15 @@ def test_rl_update_compiles_once(tiny):
 
 
 def test_no_python_runs_per_generated_token(tiny, monkeypatch):
-    """The model's Python code runs only while tracing: twice (prefill, and the loop body traced once),
-    however many tokens are generated, and never again on later calls."""
+    """The model's Python code runs only while tracing: once for the prefill and once per cache size (each
+    chunk's loop body is traced once), however many tokens are generated, and never again on later calls."""
     from minireason import model as model_lib
     graphdef, params = tiny
     calls = []
     original = model_lib.Transformer.__call__
     monkeypatch.setattr(model_lib.Transformer, "__call__", lambda *a, **k: calls.append(1) or original(*a, **k))
-    generate = make_generate(graphdef, CFG, T, PAD, eos_id=-1)          # -1 never sampled: all T tokens
+    generate = make_generate(graphdef, CFG, T, PAD, eos_id=-1, chunk=4)  # -1 never sampled: all T tokens
     jax.block_until_ready(generate(params, jax.random.key(0), make_prompts(0), 1.0))
-    assert len(calls) == 2 and T > 2
+    assert len(calls) == 1 + 3 and T == 10          # prefill + chunks of 4, 4, 2 tokens
     jax.block_until_ready(generate(params, jax.random.key(1), make_prompts(1), 0.5))
-    assert len(calls) == 2
+    assert len(calls) == 4
