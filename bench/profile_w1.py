@@ -9,7 +9,8 @@ output projection, "no mlp" the MLP by the identity: the difference is what that
 compare XLA's rate for W1-shaped products ([N*L, 128] x [128, 512] and the like) with a square
 2048 x 2048 one and with numpy's BLAS on the same shapes. The sampler line gives the decode loop's cost per
 generated token and the model-FLOP rate that makes: a decode step is 128 one-token rows, so its
-matmuls are tiny ([128, 128] x [128, 512]) and per-op overhead, not arithmetic, sets its pace.
+matmuls are small ([128, 128] x [128, 512]) and its attention is 512 matrix-vector products over the
+cache. `bench/op_profile.py` splits both programs op by op.
 """
 from __future__ import annotations
 
