@@ -54,7 +54,11 @@ def rope(x, positions, base: float):
 
 
 class Attention(nnx.Module):
-    """Multi-head causal self-attention with rotary positions and an optional KV cache."""
+    """Multi-head causal self-attention with rotary positions and an optional KV cache.
+
+    x [N*S, D] (the flat residual stream); positions [N, S], one per row and query (not broadcast:
+    its shape is how the layer recovers N and S).
+    """
     def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
         d = cfg.d_model
         self.n_heads, self.rope_base = cfg.n_heads, cfg.rope_base

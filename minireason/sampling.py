@@ -8,16 +8,16 @@ Layout of every sequence, shared with pretraining and the RL update:
       <------------ P ----------->  <------------------- T ------------------->
 
 Prompts are left-padded to P, so every completion starts at position P. Rotary positions only see
-distances, so the pads (masked out of attention) change nothing. Decoding is a `lax.while_loop` that
-stops once every row has written `</answer>` (or after T tokens): no Python runs per token and the
-shapes never change, so it compiles exactly once.
+distances, so the pads (masked out of attention) change nothing. Decoding runs in `lax.while_loop`s
+that stop once every row has written `</answer>` (or after T tokens): no Python runs per token, and
+the shapes are fixed when the function is traced, so it compiles exactly once.
 
 Why the cache grows in chunks. A decode step's attention reads the whole cache, and on a CPU that
-read, not arithmetic, is most of the step. So the T completion tokens are decoded in chunks of
-`chunk` tokens, one `while_loop` per chunk, and chunk c's cache holds only the P + (c+1)*chunk
-positions it can need. A few static shapes (T / chunk of them, unrolled at trace time), still no
-Python per token and one compilation; the cache is padded once at each chunk boundary. Rows that
-finish early make the later loops exit at once.
+read, not arithmetic, is much of the step. So the T completion tokens are decoded in chunks of
+`chunk` tokens, one `while_loop` per chunk (ceil(T / chunk) of them, unrolled at trace time), and
+chunk c's cache holds only the P + (c+1)*chunk positions it can need; the cache is padded once at each
+chunk boundary. Once every row has finished, the remaining loops exit at once. The price: each loop
+body is compiled, so the first call compiles a few seconds longer.
 """
 from __future__ import annotations
 
@@ -39,33 +39,53 @@ class Rollout(NamedTuple):
     finished: jax.Array   # [N] bool, False when the row hit the length limit (truncated)
 
 
+class DecodeState(NamedTuple):
+    """What the decode loops carry from one token to the next."""
+    t: jax.Array          # [] int32, completion tokens written so far
+    key: jax.Array        # PRNG key, split once per token
+    logits: jax.Array     # [N, V] the model's logits for the next token
+    cache: tuple          # per layer (k, v), each [N, H, K, Dh], K = this chunk's cache width
+    valid: jax.Array      # [N, L] bool, keys written so far that are real (not pads)
+    done: jax.Array       # [N] bool, row has written </answer>
+    tokens: jax.Array     # [N, T] int32 completion tokens, pad where none was written
+
+
 def sample_logits(key, logits, temperature, top_k: int):
     """Draw one token per row from softmax(logits / temperature), optionally among the top_k only.
 
-    Inverse-CDF sampling: with c_i = sum_{j<=i} exp(z_j - max z) and u ~ U[0, 1), the token is the
-    first i with c_i > u * c_V, i.e. #{i : c_i <= u * c_V}. One uniform number per row (the Gumbel-max
-    trick needs V of them, and drawing those was 8% of a decode step on the CPU). A token of
-    probability 0 adds nothing to c, so it can never be chosen.
+    Inverse-CDF sampling: with weights w_i = exp(z_i - max z), c_i = sum_{j<=i} w_j and u ~ U[0, 1),
+    the token is the first i with c_i > u * c_V. One uniform number per row: the Gumbel-max trick needs
+    V of them, and drawing those took 1.2 ms of a 15-18 ms decode step on W1 (bench/op_profile.py).
+    With top_k the draw runs over the k largest logits only, so a token outside them cannot be drawn
+    even where float rounding makes the running sum c wobble by an ulp. (Without top_k a token whose
+    weight underflows to 0, more than 87 nats below the best, could in principle be drawn that way, once
+    in about 10^7 draws: the cost of float32.)
     """
     logits = logits / temperature
+    candidates = None
     if top_k > 0:
-        kth = jax.lax.top_k(logits, top_k)[0][:, -1:]                  # [N, 1]
-        logits = jnp.where(logits < kth, -jnp.inf, logits)
-    cdf = jnp.cumsum(jnp.exp(logits - logits.max(axis=-1, keepdims=True)), axis=-1)   # [N, V]
+        logits, candidates = jax.lax.top_k(logits, top_k)                       # [N, k] each
+    cdf = jnp.cumsum(jnp.exp(logits - logits.max(axis=-1, keepdims=True)), axis=-1)
     u = jax.random.uniform(key, (logits.shape[0], 1))
-    return (cdf <= u * cdf[:, -1:]).sum(axis=-1).astype(jnp.int32)
+    choice = jnp.argmax(cdf > u * cdf[:, -1:], axis=-1)                        # first index past u
+    if candidates is not None:
+        choice = jnp.take_along_axis(candidates, choice[:, None], axis=-1)[:, 0]
+    return choice.astype(jnp.int32)
 
 
-def grow_cache(cache, length: int):
-    """Pad every layer's (k, v) [N, H, K, Dh] with zeros to K = length along the key axis."""
+def grow_cache(cache, width: int):
+    """Pad every layer's (k, v) [N, H, K, Dh] with zeros to K = width along the key axis."""
     def pad(x):
-        return jnp.pad(x, ((0, 0), (0, 0), (0, length - x.shape[2]), (0, 0)))
+        return jnp.pad(x, ((0, 0), (0, 0), (0, width - x.shape[2]), (0, 0)))
     return tuple((pad(k), pad(v)) for k, v in cache)
 
 
 def make_generate(graphdef, model_cfg, completion_len: int, pad_id: int, eos_id: int, top_k: int = 0,
                   chunk: int = CHUNK):
-    """Build the jitted `generate(params, key, prompts, temperature) -> Rollout`."""
+    """Build the jitted `generate(params, key, prompts, temperature) -> Rollout`, decoding `chunk`
+    tokens per cache width (module docstring)."""
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
 
     def generate(params, key, prompts, temperature):
         model = nnx.merge(graphdef, params)
@@ -73,33 +93,31 @@ def make_generate(graphdef, model_cfg, completion_len: int, pad_id: int, eos_id:
         valid = jnp.zeros((n, p + completion_len), bool).at[:, :p].set(prompts != pad_id)   # [N, L] real keys
 
         # Prefill: run the whole prompt once, filling the cache at [0, P).
-        keys = p + min(chunk, completion_len)                                   # chunk 0's cache length
-        cache = model_lib.empty_cache(model_cfg, n, keys)
-        causal = jnp.arange(keys)[None, :] <= jnp.arange(p)[:, None]            # [P, K]
+        width = p + min(chunk, completion_len)                                  # chunk 0's cache width
+        cache = model_lib.empty_cache(model_cfg, n, width)
+        causal = jnp.arange(width)[None, :] <= jnp.arange(p)[:, None]           # [P, K]
         positions = jnp.broadcast_to(jnp.arange(p), (n, p))
-        logits, cache = model(prompts, positions, causal[None] & valid[:, None, :keys], cache, 0)
+        logits, cache = model(prompts, positions, causal[None] & valid[:, None, :width], cache, 0)
 
-        def body(state, keys):
-            t, key, last, cache, valid, done, tokens = state
-            key, sub = jax.random.split(key)
-            token = jnp.where(done, pad_id, sample_logits(sub, last, temperature, top_k))   # [N]
-            tokens = tokens.at[:, t].set(token)
-            done = done | (token == eos_id)
-            pos = p + t
-            valid = valid.at[:, pos].set(True)
-            mask = (jnp.arange(keys) <= pos)[None, None, :] & valid[:, None, :keys]   # [N, 1, K]
-            logits, cache = model(token[:, None], jnp.full((n, 1), pos), mask, cache, pos)
-            return t + 1, key, logits[:, 0], cache, valid, done, tokens
+        def step(s: DecodeState, width: int) -> DecodeState:
+            """Draw token t for every row, write it, and run the model on it (one position, cached keys)."""
+            key, sub = jax.random.split(s.key)
+            token = jnp.where(s.done, pad_id, sample_logits(sub, s.logits, temperature, top_k))   # [N]
+            pos = p + s.t
+            valid = s.valid.at[:, pos].set(True)
+            mask = (jnp.arange(width) <= pos)[None, None, :] & valid[:, None, :width]    # [N, 1, K]
+            logits, cache = model(token[:, None], jnp.full((n, 1), pos), mask, s.cache, pos)
+            return DecodeState(s.t + 1, key, logits[:, 0], cache, valid, s.done | (token == eos_id),
+                               s.tokens.at[:, s.t].set(token))
 
-        tokens = jnp.full((n, completion_len), pad_id, jnp.int32)                # [N, T]
-        state = (jnp.int32(0), key, logits[:, -1], cache, valid, jnp.zeros((n,), bool), tokens)
-        for start in range(0, completion_len, chunk):       # a few cache sizes, unrolled: not a loop per token
+        s = DecodeState(jnp.int32(0), key, logits[:, -1], cache, valid, jnp.zeros((n,), bool),
+                        jnp.full((n, completion_len), pad_id, jnp.int32))
+        for start in range(0, completion_len, chunk):       # a few cache widths, unrolled: not a loop per token
             stop = min(start + chunk, completion_len)
-            state = state[:3] + (grow_cache(state[3], p + stop),) + state[4:]
-            state = jax.lax.while_loop(lambda s, stop=stop: (s[0] < stop) & ~jnp.all(s[5]),
-                                       lambda s, keys=p + stop: body(s, keys), state)
-        done, tokens = state[5], state[6]
-        return Rollout(tokens, completion_mask(tokens, eos_id), done)
+            s = s._replace(cache=grow_cache(s.cache, p + stop))
+            s = jax.lax.while_loop(lambda s, stop=stop: (s.t < stop) & ~jnp.all(s.done),
+                                   lambda s, width=p + stop: step(s, width), s)
+        return Rollout(s.tokens, completion_mask(s.tokens, eos_id), s.done)
 
     return jax.jit(generate)
 

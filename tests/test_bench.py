@@ -48,7 +48,7 @@ def test_step_flops_parts(w1):
 @pytest.mark.parametrize("op, kind", [
     ("ynn_fusion.116", "matmul (YNNPACK)"), ("dot.282", "batched dot (XLA)"),
     ("dot_general.89", "batched dot (XLA)"), ("copy_bitcast_fusion.7", "copy / transpose"),
-    ("transpose_copy_fusion.5", "copy / transpose"), ("bitcast_dynamic-update-slice_fusion.6", "cache write"),
+    ("transpose_copy_fusion.5", "copy / transpose"), ("bitcast_dynamic-update-slice_fusion.6", "in-place writes"),
     ("wrapped_reduce-window", "sampling cumsum"), ("add_rsqrt_fusion.3", "other elementwise"),
 ])
 def test_op_kinds(op_profile, op, kind):

@@ -98,6 +98,20 @@ def test_top_k_2_samples_only_the_two_best():
     assert [set(draws[:, r].tolist()) for r in range(3)] == [{1, 2}, {0, 1}, {3, 4}]
 
 
+def test_top_k_never_draws_outside_the_k_best_at_scale():
+    """V = 512, k = 100: no draw outside the k best logits. The first key is one where the earlier
+    version (mask to -inf, inverse CDF over all V) drew an excluded token: XLA sums the running total in
+    blocks, so it can dip by an ulp at a zero-weight token, and a uniform landing in that ulp picked it."""
+    rng = np.random.default_rng(1)
+    z = jnp.asarray(rng.standard_normal((2000, 512)).astype(np.float32) * 2)
+    kth = np.sort(np.asarray(z), axis=1)[:, -100]                          # [rows] the 100th largest
+    drawn = int(sample_logits(jax.random.fold_in(jax.random.key(0), 456789), z[1:2], 1.0, 100)[0])
+    assert float(z[1, drawn]) >= kth[1]
+    for seed in range(5):
+        draws = np.asarray(sample_logits(jax.random.key(seed), z, 1.0, 100))
+        assert np.all(np.asarray(z)[np.arange(len(draws)), draws] >= kth)
+
+
 def test_tiny_temperature_is_argmax():
     logits = jnp.array([[0.0, 1.0, 0.5, -1.0, 0.0],      # top gaps >= 0.5, i.e. >= 50 at T = 0.01
                         [2.0, 0.0, 1.5, 0.0, 0.0],
@@ -204,14 +218,7 @@ def test_greedy_rollout_is_the_full_forward_argmax(tiny, rollouts):
     graphdef, params = tiny
     _, calls, outs, _ = rollouts
     (_, prompts, _), out = calls[2], outs[2]
-    seq = jnp.concatenate([prompts, out.tokens], axis=1)                     # [N, P+T]
-    valid = jnp.concatenate([prompts != PAD, out.mask], axis=1)
-    positions = jnp.broadcast_to(jnp.arange(P + T), seq.shape)
-    logits = jax.jit(model_lib.forward, static_argnums=0)(graphdef, params, seq, positions,
-                                                          model_lib.causal_mask(valid))
-    greedy = np.asarray(jnp.argmax(logits[:, P - 1:-1], axis=-1))           # [N, T]: the argmax before each token
-    mask = np.asarray(out.mask)
-    np.testing.assert_array_equal(greedy[mask], np.asarray(out.tokens)[mask])
+    assert greedy_matches_full_forward(graphdef, params, out, prompts) == 1.0
 
 
 def greedy_matches_full_forward(graphdef, params, out, prompts):
@@ -242,7 +249,9 @@ def test_growing_cache_across_chunk_boundaries(tiny):
     # Sampling at temperature 1 draws the same uniforms in the same order: the same tokens.
     a = chunked(params, jax.random.key(2), prompts, 1.0).tokens
     b = whole(params, jax.random.key(2), prompts, 1.0).tokens
-    assert np.mean(np.asarray(a) == np.asarray(b)) > 0.95    # equal up to float ties at a chunk's cache size
+    # Measured: equal everywhere. The slack allows for a float near-tie resolved differently by another
+    # CPU's kernels at a different cache width; a broken cache or mask disagrees on most tokens.
+    assert np.mean(np.asarray(a) == np.asarray(b)) > 0.95
 
 
 def test_rows_ended_in_an_early_chunk_stay_ended(tiny):
