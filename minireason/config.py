@@ -69,8 +69,9 @@ class RLConfig:
     grad_clip: float = 1.0
     clip_eps: float = 0.2          # epsilon (low side of the ratio clip)
     clip_eps_high: float = 0.28    # epsilon_high (DAPO clip-higher; other losses use clip_eps)
-    beta: float = 0.0              # KL penalty weight (k3 estimator) to the frozen reference
-    updates_per_batch: int = 1     # mu: gradient steps on each batch of rollouts
+    beta: float = 0.0              # KL penalty weight to the frozen reference
+    kl: str = "k3"                 # k3 | k2: the KL estimator in the loss (see losses.kl_k3 / kl_k2)
+    updates_per_batch: int = 1     # mu: gradient steps on each batch of rollouts (stats: their mean)
     temperature: float = 1.0
     curriculum: bool = True        # sample difficulties near the model's edge of competence
     families: tuple[str, ...] = ()  # families RL trains on (empty: all of data.families; eval covers all)
@@ -275,6 +276,10 @@ def validate(cfg: Config) -> Config:
         (m.d_model % m.n_heads == 0 and (m.d_model // m.n_heads) % 2 == 0,
          "model.d_model / model.n_heads must be an even integer (rotary pairs)"),
         (r.loss in ("grpo", "dr_grpo", "dapo", "reinforce"), "rl.loss: choose grpo, dr_grpo, dapo or reinforce"),
+        (r.kl in ("k3", "k2"), "rl.kl: choose k3 or k2"),
+        (r.loss != "reinforce" or r.updates_per_batch == 1,
+         "rl.loss=reinforce needs rl.updates_per_batch=1: REINFORCE has no ratio, so extra inner steps "
+         "would be off-policy score-function steps"),
         (r.group_size >= 2, "rl.group_size (G) must be at least 2"),
         (r.temperature > 0, "rl.temperature must be positive"),
         (r.updates_per_batch >= 1 and r.steps >= 1 and cfg.pretrain.steps >= 1, "step counts must be positive"),

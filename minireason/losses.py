@@ -1,4 +1,4 @@
-"""The policy-gradient objectives: group-relative advantages, the clipped ratio, k3 KL, and four losses.
+"""The policy-gradient objectives: group-relative advantages, the clipped ratio, k3 and k2 KL, and four losses.
 
 Dimensions: B prompts, G completions per prompt, N = B*G rows, T completion tokens.
 Inputs shared by every loss:
@@ -7,6 +7,7 @@ Inputs shared by every loss:
     ref_logp  [N, T]  the same under the frozen reference (the base model); used by the KL term
     adv       [N]     one advantage per completion, broadcast over its tokens
     mask      [N, T]  1 on completion tokens (up to and including </answer>), 0 on pads
+    beta, kl_estimator    the KL term's weight and per-token estimator (KL_ESTIMATORS; k3 by default)
 
 Deviations from the papers (DEVIATION markers below):
   - Advantages use the population std (ddof=0) plus eps = 1e-4; GRPO's paper does not say which.
@@ -67,12 +68,30 @@ def kl_k3(logp, ref_logp):
     """The k3 estimator of KL(pi_theta || pi_ref) per token (Schulman 2020, "Approximating KL divergence"):
 
         k3_t = exp(ref_logp_t - logp_t) - (ref_logp_t - logp_t) - 1   >= 0, and 0 when the two agree.
+
+    Its value, on samples from pi_theta, estimates KL(pi_theta || pi_ref). Its gradient in the loss
+    (samples held fixed) is that of the other KL:
+        E_{pi_theta}[grad k3] = E_{pi_theta}[(1 - pi_ref / pi_theta) grad logp] = grad KL(pi_ref || pi_theta).
+    GRPO's loss uses it so; `kl_k2` has the gradient of KL(pi_theta || pi_ref).
     """
     delta = ref_logp - logp
     return jnp.exp(delta) - delta - 1.0
 
 
+def kl_k2(logp, ref_logp):
+    """The k2 estimator per token (Schulman 2020): k2_t = 0.5 * (logp_t - ref_logp_t)^2   >= 0.
+
+    Its value is a biased estimate of KL(pi_theta || pi_ref), but its gradient in the loss (on-policy
+    samples held fixed) is that KL's: E_{pi_theta}[(logp - ref_logp) grad logp] = grad KL(pi_theta || pi_ref).
+    """
+    return 0.5 * (logp - ref_logp) ** 2
+
+
+KL_ESTIMATORS = {"k3": kl_k3, "k2": kl_k2}   # RLConfig.kl: the estimator in the loss's beta term
+
+
 def masked_mean(x, mask):
+    """sum(x * mask) / max(sum(mask), 1): the mean over the masked-in entries, 0 when there are none."""
     return (x * mask).sum() / jnp.maximum(mask.sum(), 1.0)
 
 
@@ -81,54 +100,57 @@ def masked_mean(x, mask):
 class LossParts(NamedTuple):
     loss: jax.Array
     clip_fraction: jax.Array   # share of completion tokens whose ratio was clipped
-    kl: jax.Array              # mean k3 KL over completion tokens
+    kl: jax.Array              # mean k3 KL over completion tokens, whichever estimator is in the loss
 
 
-def _token_losses(logp, old_logp, ref_logp, adv, mask, eps_low, eps_high, beta):
+def _token_losses(logp, old_logp, ref_logp, adv, mask, eps_low, eps_high, beta, kl_estimator):
+    """Per-token l_t + beta * kl_estimator_t, the clip fraction, and the logged mean k3 (always k3: the
+    estimate of KL(pi_theta || pi_ref) that the alarms read)."""
     pg, clipped = clipped_objective(logp, old_logp, adv, eps_low, eps_high)
-    kl = kl_k3(logp, ref_logp)
-    return pg + beta * kl, masked_mean(clipped, mask), masked_mean(kl, mask)
+    penalty = kl_estimator(logp, ref_logp)
+    return pg + beta * penalty, masked_mean(clipped, mask), masked_mean(kl_k3(logp, ref_logp), mask)
 
 
-def grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta):
+def grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):
     """GRPO (arXiv:2402.03300, eq. 3): mean over completions of each completion's token mean.
 
         L = (1/N) sum_i (1/|o_i|) sum_t l_it          (symmetric clip, eps_low = eps_high = clip_eps)
     """
-    tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta)
+    tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta, kl_estimator)
     per_seq = (tok * mask).sum(axis=1) / jnp.maximum(mask.sum(axis=1), 1.0)
     return LossParts(per_seq.mean(), clip_frac, kl)
 
 
-def dr_grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta):
+def dr_grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):
     """Dr. GRPO (arXiv:2503.20783, sec. 3.2): divide by a constant, not by each completion's length.
 
         L = (1 / (N * T)) sum_i sum_t l_it            (T = the fixed completion width)
     Per-length normalisation lets long wrong answers get cheaper per token; a constant does not.
     """
-    tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta)
+    tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta, kl_estimator)
     return LossParts((tok * mask).sum() / mask.size, clip_frac, kl)
 
 
-def dapo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta):
+def dapo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):
     """DAPO (Yu et al. 2025, arXiv:2503.14476, eq. 8): token-level mean over the batch, clip-higher.
 
         L = (1 / sum_i |o_i|) sum_i sum_t l_it        (eps_low = clip_eps, eps_high = clip_eps_high)
     Every token weighs the same, so length cannot hide in the normaliser.
     # DEVIATION: no dynamic sampling, no overlong shaping (see the module docstring).
     """
-    tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta)
+    tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta,
+                                     kl_estimator)
     return LossParts(masked_mean(tok, mask), clip_frac, kl)
 
 
-def reinforce_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta):
+def reinforce_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):
     """REINFORCE with a baseline (Williams 1992): the plain score-function gradient.
 
-        L = -(1/N) sum_i A_i sum_t logp_it  (+ beta * mean k3 KL)     no ratio, no clip
+        L = -(1/N) sum_i A_i sum_t logp_it  (+ beta * mean KL estimate)     no ratio, no clip
     """
-    kl = kl_k3(logp, ref_logp)
     pg = -(adv[:, None] * logp * mask).sum(axis=1).mean()
-    return LossParts(pg + beta * masked_mean(kl, mask), jnp.zeros(()), masked_mean(kl, mask))
+    penalty = masked_mean(kl_estimator(logp, ref_logp), mask)
+    return LossParts(pg + beta * penalty, jnp.zeros(()), masked_mean(kl_k3(logp, ref_logp), mask))
 
 
 class Variant(NamedTuple):

@@ -1,6 +1,11 @@
 """Metrics of a batch of completions, all computed from the one trace parser and the one verifier.
 
-Definitions (DESIGN.md, "Metrics must not flatter"):
+A rate whose denominator is empty is None (JSON null, printed `–`), never 0: "no revision fixed
+anything" and "there was no revision" are different findings. Each rate's denominator is logged
+beside it (count, count_<style>, count_reflect, revisions, checks, steps, count_correct).
+
+Definitions:
+    problems                   distinct problems (by canonical key, tasks.split_key) the completions answer
     accuracy                   share of completions whose final answer the verifier accepts (= mean reward)
     pass_fraction              mean share of hidden tests passed (write tasks; equals accuracy elsewhere)
     length_mean                completion tokens (up to and including </answer>), mean over completions;
@@ -9,9 +14,12 @@ Definitions (DESIGN.md, "Metrics must not flatter"):
     zero_variance_groups       share of prompt groups whose G rewards are all equal (no learning signal)
     reflection_rate            share of completions with at least one check or revision event
     effective_reflection_rate  share of revision events (`wait`) that turned a wrong value into a right
-                               one (Family.revision_fixed: a wrong column redone right; a missed
-                               Countdown attempt followed by one that reaches the target)
+                               one (Family.revision_fixed: a wrong step redone right; a missed Countdown
+                               attempt followed by a full attempt over the numbers that reaches the target)
     step_accuracy              share of written steps whose arithmetic is right
+    check_accuracy             share of `check` verdicts that are right (`ok` exactly when the checked
+                               equation holds); a check that says `no` to a right step, or `ok` to a
+                               wrong one, is superficial reflection
     style_share_*, accuracy_*  share and accuracy of each style (direct, step, reflect, and `other` for
                                thinking the parser cannot read)
 """
@@ -22,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minireason import traces, verifiers
-from minireason.tasks import STYLES, family_of
+from minireason.tasks import STYLES, family_of, split_key
 
 
 class Graded(NamedTuple):
@@ -44,16 +52,21 @@ def grade(problems, completions, lengths, truncated) -> list[Graded]:
     return out
 
 
-def _mean(values) -> float:
+def fmt(value, spec: str = ".2f") -> str:
+    """A metric for a table: `–` for None (an empty denominator), else format(value, spec)."""
+    return "–" if value is None else format(value, spec)
+
+
+def rate(values) -> float | None:
+    """The mean of `values`, or None when there are none (an empty denominator is not a 0)."""
     values = list(values)
-    return float(np.mean(values)) if values else 0.0
+    return float(np.mean(values)) if values else None
 
 
-def _effective(g: Graded) -> tuple[int, int]:
-    """(revisions that turned a wrong step right, all revisions) of one completion."""
+def _fixes(g: Graded) -> list[bool]:
+    """For each revision of one completion: did it turn a wrong value into a right one?"""
     fam = family_of(g.problem)
-    good = sum(1 for r in g.trace.revisions if fam.revision_fixed(g.problem, r))
-    return good, len(g.trace.revisions)
+    return [fam.revision_fixed(g.problem, r) for r in g.trace.revisions]
 
 
 def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
@@ -61,28 +74,37 @@ def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
     if not graded:
         return {}
     correct = [g.verdict.correct for g in graded]
-    eff = [_effective(g) for g in graded]
+    fixed = [fix for g in graded for fix in _fixes(g)]
     steps = [s for g in graded for s in g.trace.steps]
+    checks = [c for g in graded for c in g.trace.checks]
     out = {
         "count": len(graded),
+        "problems": len({split_key(g.problem) for g in graded}),
+        "count_correct": sum(correct),
         "count_reflect": sum(g.trace.reflects for g in graded),
-        "reward": _mean(g.verdict.reward for g in graded),
-        "accuracy": _mean(correct),
-        "pass_fraction": _mean(g.verdict.pass_fraction for g in graded),
-        "length_mean": _mean(g.length for g in graded),
-        "length_correct": _mean(g.length for g in graded if g.verdict.correct),
-        "length_incorrect": _mean(g.length for g in graded if not g.verdict.correct),
-        "truncation_rate": _mean(g.truncated for g in graded),
-        "reflection_rate": _mean(g.trace.reflects for g in graded),
-        "effective_reflection_rate": sum(e[0] for e in eff) / max(sum(e[1] for e in eff), 1),
-        "step_accuracy": _mean(s.correct for s in steps),
-        "accuracy_reflect": _mean(g.verdict.correct for g in graded if g.trace.reflects),
-        "accuracy_noreflect": _mean(g.verdict.correct for g in graded if not g.trace.reflects),
+        "count_noreflect": sum(not g.trace.reflects for g in graded),
+        "revisions": len(fixed),
+        "checks": len(checks),
+        "steps": len(steps),
+        "reward": rate(g.verdict.reward for g in graded),
+        "accuracy": rate(correct),
+        "pass_fraction": rate(g.verdict.pass_fraction for g in graded),
+        "length_mean": rate(g.length for g in graded),
+        "length_correct": rate(g.length for g in graded if g.verdict.correct),
+        "length_incorrect": rate(g.length for g in graded if not g.verdict.correct),
+        "truncation_rate": rate(g.truncated for g in graded),
+        "reflection_rate": rate(g.trace.reflects for g in graded),
+        "effective_reflection_rate": rate(fixed),
+        "step_accuracy": rate(s.correct for s in steps),
+        "check_accuracy": rate(c.correct for c in checks),
+        "accuracy_reflect": rate(g.verdict.correct for g in graded if g.trace.reflects),
+        "accuracy_noreflect": rate(g.verdict.correct for g in graded if not g.trace.reflects),
     }
     for style in STYLES + ("other",):
         members = [g for g in graded if g.trace.style == style]
+        out[f"count_{style}"] = len(members)
         out[f"style_share_{style}"] = len(members) / len(graded)
-        out[f"accuracy_{style}"] = _mean(g.verdict.correct for g in members)
+        out[f"accuracy_{style}"] = rate(g.verdict.correct for g in members)
     if group_size:
         rewards = np.array([g.verdict.reward for g in graded]).reshape(-1, group_size)
         out["zero_variance_groups"] = float(np.mean(rewards.min(axis=1) == rewards.max(axis=1)))

@@ -8,11 +8,11 @@ The module is built once and then used functionally (STYLE.md): `nnx.split(model
 KV cache is an explicit argument, a tuple with one (k, v) pair of [N, H, L, Dh] arrays per layer,
 so the sampler can carry it through `lax.while_loop`.
 
-The residual stream is kept flat, x [N*S, D], so every dense layer is one 2-D matrix product. With
-x [N, S, D] the result is the same, but XLA's CPU backend then materialises transposed copies of the
-[N*S, F] activations for the weight gradients; flat, it contracts them in place. That made the demo's
-pretraining step about 1.5x and W1's RL update about 1.2x faster on a 2-core CPU (README, Performance).
-Attention alone reshapes to [N, S, H, Dh].
+minireason/reference.py computes the same logits the textbook way (`forward_3d`); read it first. What
+this version changes, and why (timings in docs/performance.md):
+
+- the residual stream is flat, x [N*S, D]: XLA's CPU backend then forms weight gradients without transposes;
+- attention divides by the softmax's sum after the weighted sum, [.., S, Dh] instead of [.., S, K]: less work.
 
 Masks are explicit too: `mask[n, s, k]` says whether query s may attend to key k. `causal_mask` and
 `packed_mask` build them for the two layouts the project uses.
@@ -74,8 +74,7 @@ class Attention(nnx.Module):
         if cache is not None:            # write this call's keys/values at [index, index + S)
             k = jax.lax.dynamic_update_slice_in_dim(cache[0], k, index, axis=2)     # [N, H, L, Dh]
             v = jax.lax.dynamic_update_slice_in_dim(cache[1], v, index, axis=2)
-        # softmax(q.k / sqrt(Dh) + bias) v, with the normalisation applied after the weighted sum
-        # (divides [.., S, Dh] instead of [.., S, K]: the same numbers, less work on a CPU)
+        # reference.attention's softmax(scores) @ v, normalised after the product: divides [S, Dh], not [S, K]
         scores = jnp.einsum("nhsd,nhkd->nhsk", q * (d // h) ** -0.5, k) + bias    # [N, H, S, K]
         weights = jnp.exp(scores - jax.lax.stop_gradient(scores.max(axis=-1, keepdims=True)))
         y = jnp.einsum("nhsk,nhkd->nshd", weights, v) / weights.sum(-1).transpose(0, 2, 1)[..., None]

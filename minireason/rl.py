@@ -5,7 +5,7 @@ One RL step (numbered as in the README):
     2. sample N = B*G completions with the jitted KV-cache sampler                          `sampling`
     3. decode and verify them; reward 1 for an exact final answer, else 0                  `verifiers`
     4. group-relative advantages A = (r - mean_group) / (std_group + eps)                  `losses`
-    5. one jitted update: token log-probs, clipped-ratio loss (+ beta * k3 KL), AdamW      `make_update`
+    5. mu jitted updates: token log-probs, clipped-ratio loss (+ beta * KL), AdamW        `update_on_batch`
     6. log metrics, update the curriculum, checkpoint                                     `run.py`
 
 Why the loop is Python around three jitted functions (generate, update, and the held-out sampler):
@@ -25,7 +25,7 @@ import optax
 
 from minireason import model as model_lib
 from minireason.config import DataConfig, RLConfig
-from minireason.losses import LOSSES, kl_k3, masked_mean
+from minireason.losses import KL_ESTIMATORS, LOSSES, kl_k3, masked_mean
 from minireason.tasks import sample_problem
 
 
@@ -137,28 +137,34 @@ def make_optimizer(cfg: RLConfig):
 
 
 def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
-    """The jitted update: (params, opt_state, ref_params, batch, old_logp|None) -> (params, opt_state, stats).
+    """The jitted update: (params, opt_state, ref_params, batch, old_logp|None, ref_logp|None)
+    -> (params, opt_state, stats).
 
     With old_logp None (mu = 1, fully on-policy) the ratio is exp(logp - stop_gradient(logp)) = 1,
     whose gradient is the plain policy gradient; clipping then never triggers.
     At beta = 0 the KL term weighs nothing, so the reference's forward pass is skipped (a quarter of
     the update's compute) and stats hold no "kl"; `make_kl` measures it apart when it is wanted.
-    Also returns the jitted token_logp (for old_logp when mu > 1).
+    At beta > 0 the reference's log-probs are ref_logp when given (`update_on_batch` computes them once
+    per batch), else computed here from ref_params. The loss's KL term uses cfg.kl (KL_ESTIMATORS);
+    stats["kl"] is always the mean k3, the estimate of KL(pi_theta || pi_ref).
+    Also returns the jitted token_logp (for old_logp and ref_logp).
     """
     token_logp = make_token_logp(graphdef, pad_id, cfg.temperature)
-    loss_fn = LOSSES[cfg.loss].loss
+    loss_fn, kl_estimator = LOSSES[cfg.loss].loss, KL_ESTIMATORS[cfg.kl]
 
     def objective(params, ref_logp, batch, old_logp):
         logp, entropy = token_logp(params, batch.prompts, batch.tokens, batch.mask)
         old = jax.lax.stop_gradient(logp) if old_logp is None else old_logp
         ref = jax.lax.stop_gradient(logp) if ref_logp is None else ref_logp       # beta = 0: KL term is 0
-        parts = loss_fn(logp, old, ref, batch.adv, batch.mask, cfg.clip_eps, cfg.clip_eps_high, cfg.beta)
+        parts = loss_fn(logp, old, ref, batch.adv, batch.mask, cfg.clip_eps, cfg.clip_eps_high, cfg.beta,
+                        kl_estimator)
         return parts.loss, (parts, masked_mean(jax.lax.stop_gradient(entropy), batch.mask))
 
     @jax.jit
-    def update(params, opt_state, ref_params, batch, old_logp=None):
-        ref_logp = None
-        if cfg.beta > 0:
+    def update(params, opt_state, ref_params, batch, old_logp=None, ref_logp=None):
+        if cfg.beta == 0:
+            ref_logp = None
+        elif ref_logp is None:
             ref_logp = jax.lax.stop_gradient(token_logp(ref_params, batch.prompts, batch.tokens, batch.mask)[0])
         (loss, (parts, entropy)), grads = jax.value_and_grad(objective, has_aux=True)(
             params, ref_logp, batch, old_logp)
@@ -171,6 +177,25 @@ def make_update(graphdef, optimizer, cfg: RLConfig, pad_id: int):
         return params, opt_state, stats
 
     return update, jax.jit(token_logp)
+
+
+def update_on_batch(update, token_logp, cfg: RLConfig, params, opt_state, ref_params, batch: Batch):
+    """mu = cfg.updates_per_batch updates on one batch of rollouts -> (params, opt_state, stats).
+
+    old_logp (mu > 1: the sampling policy's) and ref_logp (beta > 0) are computed once, before the
+    first step, and held fixed, so step k's ratio is pi_theta_k / pi_old (PPO, arXiv:1707.06347, sec. 5).
+    stats: the mean over the mu steps of each one's loss, clip_fraction, entropy, grad_norm (and kl).
+    """
+    old_logp = ref_logp = None                     # mu = 1: the ratio is 1 (see make_update)
+    if cfg.updates_per_batch > 1:
+        old_logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0]
+    if cfg.beta > 0:                               # the reference never changes: once per batch
+        ref_logp = token_logp(ref_params, batch.prompts, batch.tokens, batch.mask)[0]
+    steps = []
+    for _ in range(cfg.updates_per_batch):
+        params, opt_state, stats = update(params, opt_state, ref_params, batch, old_logp, ref_logp)
+        steps.append(stats)
+    return params, opt_state, {k: jnp.mean(jnp.stack([s[k] for s in steps])) for k in steps[0]}
 
 
 def make_kl(graphdef, pad_id: int, temperature: float = 1.0):

@@ -18,11 +18,13 @@ from tqdm import tqdm
 from minireason import alarms, checkpoint, corpus, evaluate, metrics, plots, pretrain, rl, runfiles, sampling
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
+from minireason.metrics import fmt
 from minireason.tasks import FAMILIES, heldout_set
 from minireason.tokenizer import Tokenizer
 
 SUMMARY_KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate")
-PROBE_KEYS = SUMMARY_KEYS + ("step_accuracy", "style_share_direct", "style_share_step", "style_share_reflect")
+COUNT_KEYS = ("problems", "count", "revisions")     # the denominators the rates above rest on
+PROBE_KEYS = SUMMARY_KEYS + ("revisions", "step_accuracy", "check_accuracy", "style_share_direct", "style_share_step", "style_share_reflect")
 HELDOUT_TRACES = 512      # traces for the held-out pretraining loss
 
 
@@ -153,12 +155,8 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
             # 4. group-relative advantages; 5. the update
             batch = rl.Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
                              jnp.asarray(rl.advantages(r, rewards)))
-            old_logp = None                      # mu = 1: the ratio is 1 (see rl.make_update)
-            if r.updates_per_batch > 1:
-                old_logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0]
-            t_start = time.time()
-            for _ in range(r.updates_per_batch):
-                params, opt_state, stats = update(params, opt_state, base_params, batch, old_logp)
+            t_start = time.time()                # mu updates; stats are their mean (see rl.update_on_batch)
+            params, opt_state, stats = rl.update_on_batch(update, token_logp, r, params, opt_state, base_params, batch)
             stats = {k: float(v) for k, v in stats.items()}
             t_update = time.time() - t_start
             alarms.check_finite(done, stats, last_checkpoint)   # NaN/inf: stop before anything is saved
@@ -210,13 +208,14 @@ def domain_report(graded) -> dict:
     return {dom: evaluate.report(gs) for dom, gs in sorted(by_domain.items())}
 
 
-DIFFICULTY_KEYS = SUMMARY_KEYS + ("accuracy_reflect", "accuracy_noreflect", "step_accuracy", "truncation_rate",
-                                  "style_share_direct", "style_share_step", "style_share_reflect",
-                                  "count", "count_reflect")
+DIFFICULTY_KEYS = SUMMARY_KEYS + COUNT_KEYS + (
+    "accuracy_reflect", "accuracy_noreflect", "count_reflect", "count_noreflect", "step_accuracy", "steps",
+    "check_accuracy", "checks", "truncation_rate", "style_share_direct", "style_share_step",
+    "style_share_reflect")
 
 
 def _pick(report: dict, keys) -> dict:
-    return {k: report.get(k, 0.0) for k in keys}
+    return {k: report[k] for k in keys}
 
 
 def make_summary(base: dict, final: dict, wall: dict) -> dict:
@@ -225,12 +224,12 @@ def make_summary(base: dict, final: dict, wall: dict) -> dict:
     for dom in final:
         b, f = base[dom], final[dom]
         domains[dom] = {
-            "base": _pick(b, SUMMARY_KEYS), "final": _pick(f, SUMMARY_KEYS),
+            "base": _pick(b, SUMMARY_KEYS + COUNT_KEYS), "final": _pick(f, SUMMARY_KEYS + COUNT_KEYS),
             "by_difficulty": {d: {"base": _pick(b["by_difficulty"][d], DIFFICULTY_KEYS),
                                   "final": _pick(f["by_difficulty"][d], DIFFICULTY_KEYS)}
                               for d in f["by_difficulty"]},
-            "by_family": {fam: {"base": _pick(b["by_family"][fam], SUMMARY_KEYS),
-                                "final": _pick(f["by_family"][fam], SUMMARY_KEYS)}
+            "by_family": {fam: {"base": _pick(b["by_family"][fam], DIFFICULTY_KEYS),
+                                "final": _pick(f["by_family"][fam], DIFFICULTY_KEYS)}
                           for fam in f["by_family"]},
             "by_family_difficulty": {k: {"base": _pick(b["by_family_difficulty"][k], DIFFICULTY_KEYS),
                                          "final": _pick(f["by_family_difficulty"][k], DIFFICULTY_KEYS)}
@@ -244,9 +243,10 @@ def style_line(name: str, report: dict) -> str:
     that are more accurate than the group, so this line predicts the run; feasibility.md point 6)."""
     parts = []
     for dom, rep in report.items():
-        styles = ", ".join(f"{s} {rep[f'style_share_{s}']:.2f}/{rep[f'accuracy_{s}']:.2f}"
+        styles = ", ".join(f"{s} {rep[f'style_share_{s}']:.2f}/{fmt(rep[f'accuracy_{s}'])}"
                            for s in ("direct", "step", "reflect"))
-        parts.append(f"{name} {dom}: accuracy {rep['accuracy']:.2f}; by style (share/accuracy): {styles}")
+        parts.append(f"{name} {dom}: accuracy {rep['accuracy']:.2f} on {rep['problems']} problems; "
+                     f"by style (share/accuracy): {styles}")
     return "\n".join(parts)
 
 
@@ -254,15 +254,21 @@ def format_table(summary: dict) -> str:
     """The before/after table printed at the end of train.py."""
     lines = []
     for dom, rep in summary["domains"].items():
-        lines.append(f"held-out {dom}: base -> final")
+        lines.append(f"held-out {dom} ({rep['final']['problems']} distinct problems): base -> final")
         lines.append(f"  {'':28s}{'base':>8s}{'final':>8s}")
-        for k in SUMMARY_KEYS:
-            lines.append(f"  {k:28s}{rep['base'][k]:8.3f}{rep['final'][k]:8.3f}")
+        for k in SUMMARY_KEYS + ("revisions",):
+            spec = "8d" if k == "revisions" else "8.3f"
+            lines.append(f"  {k:28s}{fmt(rep['base'][k], spec):>8s}{fmt(rep['final'][k], spec):>8s}")
         for d, row in rep["by_difficulty"].items():
             b, f = row["base"], row["final"]
-            lines.append(f"  difficulty {d}: accuracy {b['accuracy']:.2f} -> {f['accuracy']:.2f}, "
-                         f"length {b['length_mean']:.0f} -> {f['length_mean']:.0f}, "
+            lines.append(f"  difficulty {d} ({f['problems']} problems): accuracy {b['accuracy']:.2f} -> "
+                         f"{f['accuracy']:.2f}, length {b['length_mean']:.0f} -> {f['length_mean']:.0f}, "
                          f"reflection {b['reflection_rate']:.2f} -> {f['reflection_rate']:.2f}")
+        for cell, row in rep["by_family_difficulty"].items():
+            b, f = row["base"], row["final"]
+            lines.append(f"    {cell:12s} {f['problems']:3d} problems: accuracy {b['accuracy']:.2f} -> "
+                         f"{f['accuracy']:.2f}, reflection {b['reflection_rate']:.2f} -> {f['reflection_rate']:.2f}, "
+                         f"effective {fmt(b['effective_reflection_rate'])} -> {fmt(f['effective_reflection_rate'])}")
     w = summary["wall_seconds"]
     lines.append("wall seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in w.items()))
     return "\n".join(lines)

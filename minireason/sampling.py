@@ -12,12 +12,14 @@ distances, so the pads (masked out of attention) change nothing. Decoding runs i
 that stop once every row has written `</answer>` (or after T tokens): no Python runs per token, and
 the shapes are fixed when the function is traced, so it compiles exactly once.
 
-Why the cache grows in chunks. A decode step's attention reads the whole cache, and on a CPU that
-read, not arithmetic, is much of the step. So the T completion tokens are decoded in chunks of
-`chunk` tokens, one `while_loop` per chunk (ceil(T / chunk) of them, unrolled at trace time), and
-chunk c's cache holds only the P + (c+1)*chunk positions it can need; the cache is padded once at each
-chunk boundary. Once every row has finished, the remaining loops exit at once. The price: each loop
-body is compiled, so the first call compiles a few seconds longer.
+minireason/reference.py has the textbook sampler (`generate_simple`: one cache of width L, one
+`fori_loop`, `jax.random.categorical`); read it first. What this one changes, and why (timings and
+history in docs/performance.md):
+
+- the cache grows `chunk` tokens at a time, so a step reads only the keys it can need (much of a CPU step);
+- the loops stop once every row has ended, rather than always running T steps;
+- `sample_logits` draws by inverse CDF, one uniform per row, where `jax.random.categorical` needs V;
+- temperature is traced, so one compile serves every temperature (greedy is a temperature near 0).
 """
 from __future__ import annotations
 
@@ -54,12 +56,11 @@ def sample_logits(key, logits, temperature, top_k: int):
     """Draw one token per row from softmax(logits / temperature), optionally among the top_k only.
 
     Inverse-CDF sampling: with weights w_i = exp(z_i - max z), c_i = sum_{j<=i} w_j and u ~ U[0, 1),
-    the token is the first i with c_i > u * c_V. One uniform number per row: the Gumbel-max trick needs
-    V of them, and drawing those took 1.2 ms of a 15-18 ms decode step on W1 (bench/op_profile.py).
+    the token is the first i with c_i > u * c_V. Changed from reference.draw (`jax.random.categorical`,
+    the Gumbel-max trick): one uniform number per row instead of V, a cheaper draw.
     With top_k the draw runs over the k largest logits only, so a token outside them cannot be drawn
-    even where float rounding makes the running sum c wobble by an ulp. (Without top_k a token whose
-    weight underflows to 0, more than 87 nats below the best, could in principle be drawn that way, once
-    in about 10^7 draws: the cost of float32.)
+    even where float rounding makes the running sum c wobble by an ulp. (Without top_k, a token whose
+    weight underflows to 0, more than 87 nats below the best, can rarely be drawn that way.)
     """
     logits = logits / temperature
     candidates = None
@@ -83,7 +84,8 @@ def grow_cache(cache, width: int):
 def make_generate(graphdef, model_cfg, completion_len: int, pad_id: int, eos_id: int, top_k: int = 0,
                   chunk: int = CHUNK):
     """Build the jitted `generate(params, key, prompts, temperature) -> Rollout`, decoding `chunk`
-    tokens per cache width (module docstring)."""
+    tokens per cache width: ceil(T / chunk) `while_loop`s, unrolled at trace time, chunk c's over a cache
+    of the P + (c+1)*chunk positions it can need, zero-padded once at each chunk boundary."""
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
 

@@ -24,7 +24,8 @@ from minireason.tasks import FAMILIES, heldout_set
 BUDGETS = (0, 4, 8, 16, 24, 32, 48, 64)   # thinking budgets B of the sweep, in tokens
 ANSWER_TOKENS = 16                         # room for the forced answer (`print n+n-13</answer>`)
 BUDGET_SAMPLES = 4                         # samples per problem in the sweep (the first ones)
-KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate", "pass_fraction")
+KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate", "revisions", "check_accuracy",
+        "checks", "pass_fraction")
 
 
 def block(graded: list[metrics.Graded], k: int) -> dict:
@@ -152,7 +153,7 @@ def format_table(ev: dict) -> str:
                 m = rep["overall"] if not d else rep["by_difficulty"][d]
                 tag = f"{name} {'difficulty ' + label if d else label}"
                 lines.append(f"  {tag:22s}{m['pass@1']:8.2f}{m[f'pass@{k}']:9.2f}{m[f'maj@{k}']:8.2f}"
-                             f"{m['length_mean']:8.1f}{m['reflection_rate']:9.2f}{m['effective_reflection_rate']:9.2f}")
+                             f"{m['length_mean']:8.1f}{m['reflection_rate']:9.2f}{metrics.fmt(m['effective_reflection_rate']):>9s}")
         for name in ("base", "final"):
             lv = ev["length_vs_difficulty"][name][dom]
             lines.append(f"  length by difficulty ({name}): "

@@ -20,21 +20,43 @@ def graded():
 def test_summary_by_hand(graded):
     m = metrics.summarize(graded, group_size=2)
     want = {
-        "count": 4, "count_reflect": 2,
+        "count": 4, "problems": 1, "count_correct": 2, "count_reflect": 2, "count_noreflect": 2,
+        "revisions": 2, "checks": 2, "steps": 7, "count_direct": 1, "count_step": 1, "count_reflect": 2,
+        "count_other": 0,
         "reward": 0.5, "accuracy": 0.5,
         "length_mean": (30 + 15 + 6 + 144) / 4, "length_correct": (30 + 15) / 2, "length_incorrect": (6 + 144) / 2,
         "truncation_rate": 0.25,
         "reflection_rate": 0.5,               # C1 and C4
         "effective_reflection_rate": 0.5,     # C1's revision fixed 14 -> 15; C4's broke 15 -> 16
         "step_accuracy": 5 / 7,               # C1: 14 x, 15, 12; C3: 15, 12; C4: 15, 16 x
+        "check_accuracy": 1.0,                # C1: `14-8-0=7 no` (right: 6 != 7), `12-6-1=5 ok` (right)
         "accuracy_noreflect": 0.5,
         "style_share_direct": 0.25, "style_share_step": 0.25, "style_share_reflect": 0.5,
         "accuracy_direct": 0.0, "accuracy_step": 1.0, "accuracy_reflect": 0.5,
         "zero_variance_groups": 1.0,
+        "accuracy_other": None,               # no completion of that style: undefined, not 0
     }
     for k, v in want.items():
-        assert m[k] == pytest.approx(v), k
+        assert m[k] == (v if v is None else pytest.approx(v)), k
 
+
+def test_a_rate_with_an_empty_denominator_is_none_not_zero():
+    """One direct, wrong answer: no revisions, no steps, no checks, nothing correct, no reflection."""
+    m = metrics.summarize(metrics.grade([ADD], [C2], [6], [False]))
+    assert m["accuracy"] == 0.0 and m["reflection_rate"] == 0.0           # denominators of 1: real zeros
+    for k in ("effective_reflection_rate", "step_accuracy", "check_accuracy", "length_correct",
+              "accuracy_reflect", "accuracy_step", "accuracy_reflect", "accuracy_other"):
+        assert m[k] is None, k
+    assert m["revisions"] == m["steps"] == m["checks"] == m["count_correct"] == m["count_reflect"] == 0
+    assert metrics.fmt(None) == "–" and metrics.fmt(0.5) == "0.50"
+
+
+def test_check_accuracy_counts_superficial_checks():
+    """`check -3+8=5 no` says no to a true equation (wrong verdict); `check 16=6 ok` says ok to a false one."""
+    p = {"family": "countdown", "difficulty": 2, "numbers": [5, 8, 2], "target": 1}
+    c = "5-8=-3 check -3+8=5 no wait 5-8=-3 -3+2=-1 check -1=1 ok 16=16 check 16=16 ok</think><answer>5-8+2</answer>"
+    m = metrics.summarize(metrics.grade([p], [c], [40], [False]))
+    assert m["checks"] == 3 and m["check_accuracy"] == pytest.approx(1 / 3)
 
 def test_per_domain_by_hand(graded):
     assert metrics.per_domain(graded, ["accuracy"]) == {}                  # one domain: nothing extra
@@ -58,6 +80,22 @@ def test_countdown_revision_is_effective_only_when_it_reaches_the_target():
     m = metrics.summarize(metrics.grade([p], [c], [40], [False]))
     assert m["effective_reflection_rate"] == pytest.approx(0.5)   # 2 revisions, the second hits
     assert m["accuracy"] == 1.0 and m["reflection_rate"] == 1.0
+
+
+@pytest.mark.parametrize("completion,fixed,correct", [
+    # the redo is no attempt at all: `6=6` uses none of the numbers (review A1)
+    ("3+5=8 8+8=16 check 16=6 no wait 6=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
+    # a right-looking step that is not an attempt over 3 5 8 in order, and the answer is wrong
+    ("3+5=8 8+8=16 check 16=6 no wait 1+5=6 check 6=6 ok</think><answer>3+5+8</answer>", 0, False),
+    # half an attempt (one step of two) that happens to reach the target
+    ("3+5=8 8+8=16 check 16=6 no wait 3+3=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
+    # a full attempt over the numbers in order, every step right, reaching the target
+    ("3+5=8 8+8=16 check 16=6 no wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 1, True),
+])
+def test_countdown_revision_counts_only_a_full_attempt_over_the_numbers(completion, fixed, correct):
+    p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
+    m = metrics.summarize(metrics.grade([p], [completion], [40], [False]))
+    assert m["revisions"] == 1 and m["effective_reflection_rate"] == fixed and m["accuracy"] == correct
 
 
 def test_breakdown_by_difficulty(graded):

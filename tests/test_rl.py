@@ -8,7 +8,7 @@ import pytest
 
 from minireason import model as model_lib
 from minireason import rl
-from minireason.config import DataConfig, ModelConfig, RLConfig
+from minireason.config import Config, ConfigError, DataConfig, ModelConfig, RLConfig, validate
 
 CFG = ModelConfig(d_model=16, n_layers=1, n_heads=2, d_mlp=32)
 V = 11
@@ -33,6 +33,45 @@ def test_uniform_policy_gives_hand_computed_logp_and_entropy(tiny):
     logp, entropy = rl.make_token_logp(graphdef, pad_id=0)(params, *_batch())
     np.testing.assert_allclose(logp, -math.log(V), rtol=1e-6)
     np.testing.assert_allclose(entropy, math.log(V), rtol=1e-6)
+
+
+def test_logp_and_entropy_by_hand_at_non_uniform_logits():
+    """No blocks, every embedding 1 (so the final RMSNorm gives 1s) and the head's first row log p: the
+    logits are log p at every position, p = [1/6, 1/2, 1/3] over a 3-token vocabulary."""
+    graphdef, params = model_lib.init(ModelConfig(d_model=16, n_layers=0, n_heads=2, d_mlp=32), 3, seed=0)
+    p = np.array([1 / 6, 1 / 2, 1 / 3])
+    params["embed"]["embedding"].set_value(jnp.ones((3, 16)))
+    params["head"]["kernel"].set_value(jnp.zeros((16, 3)).at[0].set(jnp.log(jnp.asarray(p, jnp.float32))))
+    prompts, tokens = jnp.array([[0, 1, 2]], jnp.int32), jnp.array([[1, 2, 0]], jnp.int32)
+    logp, entropy = rl.make_token_logp(graphdef, pad_id=0)(params, prompts, tokens, jnp.array([[1.0, 1.0, 0.0]]))
+    np.testing.assert_allclose(logp[0, :2], [math.log(1 / 2), math.log(1 / 3)], rtol=1e-5)
+    h = (1 / 6) * math.log(6) + (1 / 2) * math.log(2) + (1 / 3) * math.log(3)    # -sum_v p_v log p_v = 1.0114
+    np.testing.assert_allclose(entropy[0], [h] * 3, rtol=1e-5)
+
+
+def test_left_pads_change_no_logp(tiny):
+    """The same prompts and completions scored at prompt width P and P + 3 (three more left pads)."""
+    graphdef, params = tiny
+    prompts, tokens, mask = _batch()
+    token_logp = rl.make_token_logp(graphdef, pad_id=0)
+    a, _ = token_logp(params, prompts, tokens, mask)
+    b, _ = token_logp(params, jnp.pad(prompts, ((0, 0), (3, 0))), tokens, mask)
+    np.testing.assert_allclose(np.asarray(a) * np.asarray(mask), np.asarray(b) * np.asarray(mask), atol=1e-5)
+
+
+@pytest.mark.parametrize("adv", [1.0, -1.0])
+def test_one_update_moves_the_completion_logp_the_way_its_advantage_says(tiny, adv):
+    """One step of the default loss on one completion: A > 0 raises its summed logp, A < 0 lowers it."""
+    graphdef, params = tiny
+    prompts, tokens, mask = (x[1:] for x in _batch())
+    batch = rl.Batch(prompts, tokens, mask, jnp.array([adv]))
+    cfg = RLConfig(group_size=2, lr=1e-4)
+    token_logp = rl.make_token_logp(graphdef, pad_id=0)
+    update, _ = rl.make_update(graphdef, rl.make_optimizer(cfg), cfg, pad_id=0)
+    new, _, _ = update(params, rl.make_optimizer(cfg).init(params), params, batch)
+    before = float((token_logp(params, prompts, tokens, mask)[0] * mask).sum())
+    after = float((token_logp(new, prompts, tokens, mask)[0] * mask).sum())
+    assert (after - before) * adv > 1e-4
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
@@ -114,3 +153,53 @@ def test_kl_is_zero_to_itself_and_matches_the_update_with_beta(tiny):
     new, _, stats = update(other, rl.make_optimizer(no_beta).init(other), params, batch)
     assert "kl" not in stats and float(stats["grad_norm"]) > 0
     assert not all(bool(jnp.array_equal(a, b)) for a, b in zip(jax.tree.leaves(new), jax.tree.leaves(other)))
+
+
+def test_kl_estimator_reaches_the_loss_and_the_logged_kl_stays_k3(tiny):
+    """rl.kl = k2 changes the gradient (the KL term's estimator), not stats["kl"] (always the k3 value)."""
+    graphdef, params = tiny
+    prompts, tokens, mask = _batch()
+    batch = rl.Batch(prompts, tokens, mask, jnp.array([1.0, -1.0]))
+    other = jax.tree.map(lambda x: x * 1.1, params)
+    stats = {}
+    for name in ("k3", "k2"):
+        cfg = RLConfig(group_size=2, beta=1.0, kl=name)
+        update, _ = rl.make_update(graphdef, rl.make_optimizer(cfg), cfg, pad_id=0)
+        stats[name] = update(other, rl.make_optimizer(cfg).init(other), params, batch)[2]
+    k3 = float(rl.make_kl(graphdef, pad_id=0)(other, params, batch))
+    assert float(stats["k2"]["kl"]) == pytest.approx(k3, rel=1e-5)
+    assert float(stats["k3"]["kl"]) == pytest.approx(k3, rel=1e-5)
+    assert abs(float(stats["k2"]["grad_norm"]) - float(stats["k3"]["grad_norm"])) > 1e-4
+
+
+def test_update_on_batch_holds_old_and_ref_logp_fixed_and_averages_its_steps(tiny):
+    """mu = 2: both steps use the sampling policy's logp as old_logp, so the second step's ratio moves
+    away from 1 and can clip (the first cannot: its ratio is 1); the stats are the two steps' mean.
+    ref_logp, computed once, gives what the update computes itself from ref_params."""
+    graphdef, params = tiny
+    prompts, tokens, mask = _batch()
+    batch = rl.Batch(prompts, tokens, mask, jnp.array([1.0, -1.0]))
+    ref_params = jax.tree.map(lambda x: x * 1.1, params)
+    cfg = RLConfig(group_size=2, updates_per_batch=2, lr=0.01, beta=0.1)
+    optimizer = rl.make_optimizer(cfg)
+    update, token_logp = rl.make_update(graphdef, optimizer, cfg, pad_id=0)
+    new, _, stats = rl.update_on_batch(update, token_logp, cfg, params, optimizer.init(params), ref_params, batch)
+
+    old_logp = token_logp(params, prompts, tokens, mask)[0]
+    p1, o1, first = update(params, optimizer.init(params), ref_params, batch, old_logp)      # ref inside
+    p2, _, second = update(p1, o1, ref_params, batch, old_logp)
+    assert float(first["clip_fraction"]) == 0.0 and float(second["clip_fraction"]) > 0.0
+    assert set(stats) == {"loss", "clip_fraction", "entropy", "grad_norm", "kl"}
+    for k in stats:
+        assert float(stats[k]) == pytest.approx((float(first[k]) + float(second[k])) / 2, rel=1e-5, abs=1e-7), k
+    for a, b in zip(jax.tree.leaves(new), jax.tree.leaves(p2)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("rl_cfg", [RLConfig(loss="reinforce", updates_per_batch=2), RLConfig(kl="k1")])
+def test_validate_rejects_reinforce_with_inner_steps_and_unknown_kl(rl_cfg):
+    with pytest.raises(ConfigError) as err:
+        validate(Config(rl=rl_cfg))
+    assert "\n" not in str(err.value)
+    validate(Config(rl=RLConfig(loss="reinforce", updates_per_batch=1)))
+    validate(Config(rl=RLConfig(loss="grpo", updates_per_batch=2, kl="k2")))

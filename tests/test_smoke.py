@@ -55,8 +55,12 @@ def test_summary_shape(smoke_run):
         assert json.load(f) == json.loads(json.dumps(summary))
     arith = summary["domains"]["arith"]
     for side in ("base", "final"):
-        assert set(arith[side]) == {"accuracy", "length_mean", "reflection_rate", "effective_reflection_rate"}
-        assert all(0.0 <= arith[side][k] <= 1.0 for k in ("accuracy", "reflection_rate", "effective_reflection_rate"))
+        assert set(arith[side]) == {"accuracy", "length_mean", "reflection_rate", "effective_reflection_rate",
+                                    "problems", "count", "revisions"}
+        assert all(0.0 <= arith[side][k] <= 1.0 for k in ("accuracy", "reflection_rate"))
+        eff = arith[side]["effective_reflection_rate"]           # null exactly when there was no revision
+        assert (eff is None) == (arith[side]["revisions"] == 0) and (eff is None or 0.0 <= eff <= 1.0)
+        assert arith[side]["problems"] == arith[side]["count"]   # one completion per distinct problem
     assert set(arith["by_difficulty"]) == {"1", "2"}
     assert set(summary["wall_seconds"]) == {"pretrain", "rl", "eval", "total"}
 

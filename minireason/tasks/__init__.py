@@ -8,14 +8,19 @@ worked trace in one of three styles, and check a final answer. Families are regi
 a domain (arithmetic in tasks/arith.py, code in tasks/code.py) adds its families here without touching
 the RL loop.
 
-The held-out split is a pure function of the problem's prompt text (`is_heldout`): a problem is held out
-when a hash of its prompt falls in the lowest `percent` of the hash range. Training generators reject
-held-out problems and evaluation generators keep only them, so the two sets cannot overlap.
+The held-out split is a pure function of what a problem *is*, not of how it is spelled: each family
+gives a canonical `split_key` (a sum's numbers as a multiset, a program with its variables renamed in
+order of first use, a write task's function), and a problem is held out when a hash of its key falls
+in the lowest `percent` of the hash range (`is_heldout`). So `5+7+9` and `9+7+5`, or `a=3;print a` and
+`x=3;print x`, always land on the same side. Training generators reject held-out problems and
+evaluation generators keep only them, so the two sets share no key (tests/test_split.py).
 """
 from __future__ import annotations
 
 import hashlib
 import re
+import zlib
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +30,34 @@ from minireason.tasks.write import WriteFamily
 
 STYLES = ("direct", "step", "reflect")   # the trace style mixture, in DataConfig.style_weights order
 
+
+class Family(Protocol):
+    """What a task family provides; register a new one in FAMILIES (tests/test_family_contract.py checks it)."""
+    name: str                 # the `family` field of its problems, e.g. "sum"
+    domain: str               # "arith" or "code": results are reported per domain
+    min_heldout_percent: int  # held out at least this share of its keys (small spaces need more to measure)
+
+    def sample(self, rng, difficulty: int) -> dict:
+        """A random problem (a JSON-able dict with `family` and `difficulty`) of this difficulty."""
+
+    def prompt(self, p: dict) -> str:
+        """The question text the model reads (before `<think>`)."""
+
+    def split_key(self, p: dict) -> str:
+        """The canonical form of the problem: problems with equal keys are the same problem."""
+
+    def correct_answer(self, p: dict) -> str:
+        """One correct answer, computed from the problem (never from a trace)."""
+
+    def trace(self, p: dict, style: str, rng, noise) -> str:
+        """A worked completion in one of STYLES, with the corpus's injected errors."""
+
+    def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
+        """(right, reason) for a final answer; the reason is "" when right."""
+
+    def revision_fixed(self, p: dict, revision) -> bool:
+        """Whether a `wait` revision (traces.Revision) turned a wrong value into a right one."""
+
 FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily(), WriteFamily())}
 
 
@@ -33,10 +66,22 @@ def family_of(problem: dict):
     return FAMILIES[problem["family"]]
 
 
-def is_heldout(prompt: str, percent: int) -> bool:
-    """True when the problem with this prompt belongs to the held-out (evaluation) split."""
-    h = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:8], "big")
-    return h % 100 < percent
+def split_key(problem: dict) -> str:
+    """The problem's canonical form, prefixed with its family: what the held-out split hashes."""
+    return f"{problem['family']}:{family_of(problem).split_key(problem)}"
+
+
+def heldout_percent(family: str, percent: int) -> int:
+    """The share of a family's keys held out: DataConfig.heldout_percent, or more where the family's
+    problem space is too small to measure otherwise (Family.min_heldout_percent)."""
+    return max(percent, FAMILIES[family].min_heldout_percent)
+
+
+def is_heldout(problem: dict, percent: int) -> bool:
+    """True when the problem belongs to the held-out (evaluation) split: a hash of its canonical key
+    falls in the lowest `percent` (raised to the family's minimum) of the hash range."""
+    h = int.from_bytes(hashlib.sha256(split_key(problem).encode()).digest()[:8], "big")
+    return h % 100 < heldout_percent(problem["family"], percent)
 
 
 def sample_problem(rng: np.random.Generator, family: str, difficulty: int, heldout: bool,
@@ -45,29 +90,30 @@ def sample_problem(rng: np.random.Generator, family: str, difficulty: int, heldo
     fam = FAMILIES[family]
     for _ in range(10_000):
         p = fam.sample(rng, difficulty)
-        if is_heldout(fam.prompt(p), percent) == heldout:
+        if is_heldout(p, percent) == heldout:
             return p
     raise RuntimeError(f"no {'held-out' if heldout else 'training'} problem found for {family}/{difficulty}")
 
 
 def heldout_set(seed: int, families, difficulties, n_per: int, percent: int) -> list[dict]:
-    """A fixed list of held-out problems, n_per for each (family, difficulty), distinct where possible."""
+    """A fixed list of held-out problems: for each (family, difficulty), up to n_per problems with
+    distinct keys, never a repeat. A cell whose held-out space holds fewer keys than n_per gets fewer
+    problems (summary.json and the tables report how many, as `problems`). The draws of a family
+    depend on its name, not on its place in `families`, so `--task write` sees the same problems."""
     out = []
-    for fi, family in enumerate(families):
+    for family in families:
         for difficulty in difficulties:
-            rng = np.random.default_rng([seed, 7919, fi, difficulty])
-            seen, chosen = set(), []
-            for _ in range(50 * n_per):
+            rng = np.random.default_rng([seed, 7919, zlib.crc32(family.encode()), difficulty])
+            seen, misses = set(), 0
+            while len(seen) < n_per and misses < 1000:     # 1000 draws in a row with no new key: all found
                 p = sample_problem(rng, family, difficulty, True, percent)
-                key = FAMILIES[family].prompt(p)
-                if key not in seen:
-                    seen.add(key)
-                    chosen.append(p)
-                if len(chosen) == n_per:
-                    break
-            while len(chosen) < n_per:      # tiny problem spaces: repeat the distinct ones in order
-                chosen.append(chosen[len(chosen) % len(seen)])
-            out.extend(chosen)
+                key = split_key(p)
+                if key in seen:
+                    misses += 1
+                    continue
+                seen.add(key)
+                misses = 0
+                out.append(p)
     return out
 
 

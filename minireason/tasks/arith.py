@@ -7,9 +7,11 @@ numbers, so writing an attempt, checking it against the target and, after `wait`
 candidate in a fixed order keeps paying for as long as problems stay hard. The column families keep
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
-Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d+1 numbers;
-Countdown has two, then three numbers (two or four sign patterns), and at difficulty 3 a single
-solution that is not the first attempt.
+Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d one-digit
+numbers to a first number of up to two digits; Countdown has two numbers (the first of up to two
+digits), then three one-digit numbers (two or four sign patterns), and at difficulty 3 a single
+solution that is not the first attempt. (Where a first number has two digits, the space of one-digit
+problems is too small to hold 48 distinct held-out problems: two one-digit numbers make 45 sums.)
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -63,6 +65,7 @@ class _ColumnFamily:
     name = ""
     domain = "arith"
     symbol = "+"
+    min_heldout_percent = 0
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
@@ -74,8 +77,13 @@ class _ColumnFamily:
         return {"family": self.name, "difficulty": difficulty, "a": a, "b": b}
 
     def prompt(self, p: dict) -> str:
-        """The question text; also the key of the held-out split."""
+        """The question text."""
         return f"{p['a']}{self.symbol}{p['b']}"
+
+    def split_key(self, p: dict) -> str:
+        """a+b and b+a are one problem (same answer, same columns); a-b is ordered."""
+        a, b = (sorted((p["a"], p["b"])) if self.symbol == "+" else (p["a"], p["b"]))
+        return f"{a}{self.symbol}{b}"
 
     def correct_answer(self, p: dict) -> str:
         """The canonical correct answer."""
@@ -121,7 +129,8 @@ class _ColumnFamily:
         return (answer == self.correct_answer(p)), ("" if answer == self.correct_answer(p) else "wrong value")
 
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
-        """A revision fixed a column when the step before `wait` was wrong and the redo is right."""
+        """A revision fixed a step when the step before `wait` was wrong and its redo (the same
+        expression) is right."""
         return (revision.before is not None and not revision.before.correct and bool(revision.after)
                 and revision.after[0].expr == revision.before.expr and revision.after[0].correct)
 
@@ -163,19 +172,25 @@ class SumFamily:
 
     Example: `7+5+9` -> `7+5=12 check 12-5=7 ok 12+9=22 check 22-9=12 no wait 12+9=21`, answer `21`.
     Every step uses the skill Countdown's attempts use (a running value plus or minus one digit), so the
-    two families share what pretraining must teach. Difficulty d: d+1 numbers (2, 3 or 4 operands).
+    two families share what pretraining must teach. Difficulty d: a first number 1..99, then d
+    one-digit numbers (2, 3 or 4 operands; d steps).
     """
     name = "sum"
     domain = "arith"
+    min_heldout_percent = 0
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
-        numbers = [int(x) for x in rng.integers(1, 10, size=difficulty + 1)]
+        numbers = [int(rng.integers(1, 100))] + [int(x) for x in rng.integers(1, 10, size=difficulty)]
         return {"family": self.name, "difficulty": difficulty, "numbers": numbers}
 
     def prompt(self, p: dict) -> str:
-        """The question text; also the key of the held-out split."""
+        """The question text."""
         return "+".join(map(str, p["numbers"]))
+
+    def split_key(self, p: dict) -> str:
+        """The numbers as a multiset: `5+7+9` and `9+7+5` are one problem."""
+        return "+".join(map(str, sorted(p["numbers"])))
 
     def correct_answer(self, p: dict) -> str:
         """The canonical correct answer."""
@@ -204,11 +219,7 @@ class SumFamily:
         return completion_text(items, str(value))
 
     check_answer = _ColumnFamily.check_answer
-
-    def revision_fixed(self, p: dict, revision: Revision) -> bool:
-        """A revision fixed a step when the step before `wait` was wrong and its redo is right."""
-        return (revision.before is not None and not revision.before.correct and bool(revision.after)
-                and revision.after[0].expr == revision.before.expr and revision.after[0].correct)
+    revision_fixed = _ColumnFamily.revision_fixed
 
 
 # ----------------------------------------------------------------------------- countdown
@@ -228,18 +239,24 @@ class CountdownFamily:
     Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is written one operation at a time, then
     checked against the target; the search tries the sign patterns in a fixed order and stops at the
     first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
-    Difficulty: 1 = two numbers 1..9 (2 patterns), 2 = three numbers 1..9 (4 patterns),
-    3 = three numbers with exactly one solution, which uses a minus (so the first attempt, all plus,
-    always misses and a lucky guess is rarer).
+    Difficulty: 1 = two numbers, the first 1..99 and the second 1..9 (2 patterns), 2 = three numbers
+    1..9 (4 patterns), 3 = three numbers with exactly one solution, which uses a minus (so the first
+    attempt, all plus, always misses and a lucky guess is rarer). Difficulty 3 has only about 420
+    problems (three one-digit numbers with a unique signed solution), so the family holds out 15% of its
+    keys, enough for 48 distinct held-out problems per difficulty; two-digit numbers there would make
+    the four-attempt search longer than the demo's thinking budget.
     """
     name = "countdown"
     domain = "arith"
+    min_heldout_percent = 15
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
         n = 2 if difficulty == 1 else 3
         while True:
             numbers = [int(x) for x in rng.integers(1, 10, size=n)]
+            if difficulty == 1:                 # two one-digit numbers make too few problems
+                numbers[0] = int(rng.integers(1, 100))
             signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
             p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
                  "target": evaluate(_expression(numbers, signs))}
@@ -251,8 +268,13 @@ class CountdownFamily:
             return p
 
     def prompt(self, p: dict) -> str:
-        """The question text; also the key of the held-out split."""
+        """The question text."""
         return f"reach {p['target']} with " + " ".join(map(str, p["numbers"]))
+
+    def split_key(self, p: dict) -> str:
+        """The target with the numbers as a multiset (`reach 6 with 3 5 8` ~ `reach 6 with 8 5 3`):
+        order matters for the answer, but a permutation is too close a sibling to count as new."""
+        return f"{p['target']}:" + " ".join(map(str, sorted(p["numbers"])))
 
     def solutions(self, p: dict) -> list[str]:
         """Every sign pattern that reaches the target, in search order."""
@@ -310,10 +332,25 @@ class CountdownFamily:
             return False, "numbers differ from the problem's"
         return (evaluate(answer) == p["target"]), ("" if evaluate(answer) == p["target"] else "wrong value")
 
+    def is_full_attempt(self, p: dict, steps) -> bool:
+        """The steps are one whole attempt over the problem's numbers in order: the first starts
+        `n0+n1` or `n0-n1`, each later one starts from the value the step before wrote and uses the
+        next number (`3-5=-2 -2+8=6` for 3 5 8)."""
+        numbers = p["numbers"]
+        if len(steps) != len(numbers) - 1:
+            return False
+        value = numbers[0]
+        for step, x in zip(steps, numbers[1:]):
+            if step.expr not in (f"{value}+{x}", f"{value}-{x}"):
+                return False
+            value = step.value
+        return True
+
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
-        """A revision fixed the search when the attempt before `wait` missed the target and the attempt
-        after it reaches the target with correct arithmetic in every step."""
+        """A revision fixed the search when the attempt before `wait` missed the target and the steps
+        after it are a full attempt over the problem's numbers in order, every step right, reaching
+        the target."""
         before_ok = revision.before is not None and revision.before.correct and revision.before.truth == p["target"]
         after = revision.after
-        return (not before_ok and bool(after) and all(s.correct for s in after)
+        return (not before_ok and self.is_full_attempt(p, after) and all(s.correct for s in after)
                 and after[-1].truth == p["target"])

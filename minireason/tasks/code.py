@@ -43,6 +43,7 @@ class TraceFamily:
     """Predict what a program prints (one printed integer)."""
     name = "trace"
     domain = "code"
+    min_heldout_percent = 0
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
@@ -64,8 +65,15 @@ class TraceFamily:
         return {"family": self.name, "difficulty": difficulty, "program": program}
 
     def prompt(self, p: dict) -> str:
-        """The question text (the program itself); also the key of the held-out split."""
+        """The question text (the program itself)."""
         return p["program"]
+
+    def split_key(self, p: dict) -> str:
+        """The program with its variables renamed in order of first use (a, b, c, ...): `x=3;y=x+1`
+        and `a=3;b=a+1` are one program."""
+        names: dict[str, str] = {}
+        return re.sub(r"\b[a-z]\b", lambda m: names.setdefault(m.group(0), "abcdefghijklmnopqrstuvwxyz"[len(names)]),
+                      p["program"])
 
     def correct_answer(self, p: dict) -> str:
         """What the sandboxed interpreter prints last; ValueError for a program that does not run."""

@@ -23,6 +23,11 @@ check that has to do arithmetic in its head is one a small model gets wrong.)
 Difficulty knob: 1 = the form `n+c` (one form to consider), 2 = `n+c` or `c-n`, 3 = `c-n` or `n+n+c`
 (never the first form tried, so a one-shot guess is rarer). One-shot writers (direct, step) commit to
 a form at random with probability `oneshot_guess`, as on Countdown.
+
+The held-out split is by the function (form and constant), not by the examples shown: a held-out
+problem asks for a function no training problem asks for. The constant has up to two digits
+(|c| <= 99), and the family holds out 30% of its functions (`min_heldout_percent`): with one form at
+difficulty 1 there are only 198 functions, and 10% of them would be too few to measure.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ FORMS = ("n+c", "c-n", "n+n+c")             # the search order of the reflective
 LEVEL_FORMS = {1: FORMS[:1], 2: FORMS[:2], 3: FORMS[1:]}
 LIMITS = lang.Limits(max_steps=200, max_length=64, max_output=4)   # an answer is one short line
 N_TESTS = 4
+_CONSTANTS = [k for k in range(-99, 100) if k]   # c of n+c and n+n+c (c-n: 1..99)
 
 
 def _apply(form: str, c: int, n: int) -> int:
@@ -69,19 +75,24 @@ class WriteFamily:
     """Write the program f(n) from two input/output examples; hidden tests decide."""
     name = "write"
     domain = "code"
+    min_heldout_percent = 30
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
         forms = LEVEL_FORMS[difficulty]
         form = forms[int(rng.integers(len(forms)))]
-        c = int(rng.integers(1, 16)) if form == "c-n" else int(rng.choice([k for k in range(-9, 10) if k]))
+        c = int(rng.integers(1, 100)) if form == "c-n" else int(rng.choice(_CONSTANTS))
         inputs = [int(x) for x in rng.permutation(10)[:2 + N_TESTS]]
         pairs = [[x, _apply(form, c, x)] for x in inputs]
         return {"family": self.name, "difficulty": difficulty, "examples": pairs[:2], "tests": pairs[2:]}
 
     def prompt(self, p: dict) -> str:
-        """The question text (the examples); also the key of the held-out split."""
+        """The question text (the examples)."""
         return "write " + " ".join(f"f({x})={y}" for x, y in p["examples"])
+
+    def split_key(self, p: dict) -> str:
+        """The function asked for (its canonical program), whatever examples show it."""
+        return self.correct_answer(p)
 
     def solution(self, p: dict) -> tuple[str, int]:
         """The (form, c) that fits both examples (exactly one does)."""
