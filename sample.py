@@ -20,20 +20,21 @@ def paint(text: str, kind: str, colour: bool) -> str:
 
 
 def render(text: str, colour: bool) -> str:
-    """The completion with its structure highlighted (parsed item by item, as traces.parse does)."""
+    """The completion with the items of its thinking (traces.items) coloured and the answer bold."""
     from minireason import traces
     thinking, sep, rest = text.partition(traces.THINK_END)
-    items, out = thinking.split(" ") if thinking else [], []
-    for i, item in enumerate(items):
-        step = traces.parse_step(item)
-        if item == "wait":
-            out.append(paint(item, "wait", colour))
-        elif item in ("ok", "no") and i >= 2 and items[i - 2] == "check":
-            out.append(paint(item, item, colour))
-        elif step is not None and not step.correct and not (i >= 1 and items[i - 1] == "check"):
-            out.append(paint(item, "wrong", colour))
-        else:
-            out.append(item)
+    out = []
+    for item in traces.items(thinking):
+        match item.parsed:
+            case traces.Wait():
+                out.append(paint(item.text, "wait", colour))
+            case traces.Check(verdict=verdict):
+                word = "ok" if verdict else "no"
+                out.append(item.text.removesuffix(word) + paint(word, word, colour))
+            case traces.Step(correct=False):
+                out.append(paint(item.text, "wrong", colour))
+            case _:
+                out.append(item.text)
     return " ".join(out) + paint(sep + rest, "answer", colour)
 
 
@@ -60,8 +61,8 @@ def main(argv):
     from minireason import corpus, traces, verifiers
     from minireason.checkpoint import CheckpointError
     from minireason.config import ConfigError
-    from minireason.inference import load_run
-    from minireason.runfiles import RunFolderError
+    from minireason.load import load_run
+    from minireason.runfolder import RunFolderError
     from minireason.tasks import FAMILIES, heldout_set, problem_from_prompt
     from minireason.tokenizer import TokenizerError
     try:

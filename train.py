@@ -1,12 +1,48 @@
-"""Pretrain, RL and evaluate in one command: `python train.py` (see README.md)."""
+"""Pretrain, RL and evaluate in one command: `python train.py` (see README.md).
+
+Arguments: `--preset`, `--out`, `--seed`, `--resume`, and any config field as `--section.field=value`.
+"""
+from __future__ import annotations
+
+import argparse
 import sys
 
 from minireason.alarms import Diverged
 from minireason.checkpoint import CheckpointError
-from minireason.cli import parse_train_args
-from minireason.config import ConfigError
-from minireason.runfiles import RunFolderError
+from minireason.config import Config, ConfigError, override, preset
+from minireason.runfolder import RunFolderError
 from minireason.tokenizer import TokenizerError
+
+USAGE = """python train.py [--preset demo|demo-arith|demo-noreflect|demo-transfer|smoke|gpu] [--out DIR] [--seed N]
+                [--resume] [--section.field=value ...]
+       e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):           # argparse's own errors become our one-line ConfigError
+        raise ConfigError(message)
+
+
+def parse_train_args(argv: list[str]) -> tuple[Config, str, bool]:
+    """Returns (config, run folder, resume). Raises ConfigError with a one-line message."""
+    parser = _Parser(prog="train.py", usage=USAGE, add_help=True, allow_abbrev=False)
+    parser.add_argument("--preset", default="demo")
+    parser.add_argument("--out", default=None, help="run folder (default runs/<preset>-seed<seed>)")
+    parser.add_argument("--seed", type=str, default=None)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    known, rest = parser.parse_known_args(argv)
+    cfg = preset(known.preset)
+    if known.seed is not None:
+        cfg = override(cfg, "seed", known.seed)
+    for item in rest:
+        if not item.startswith("--") or "=" not in item:
+            raise ConfigError(f"unrecognised argument {item!r}; overrides look like --rl.lr=1e-4")
+        key, value = item[2:].split("=", 1)
+        cfg = override(cfg, key, value)
+    if known.resume and rest:
+        raise ConfigError("--resume continues a run with its stored config; drop the overrides")
+    out = known.out or f"runs/{cfg.preset}-seed{cfg.seed}"
+    return cfg, out, known.resume
 
 
 def main(argv: list[str]) -> int:

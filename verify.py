@@ -51,15 +51,15 @@ def check_completions(path: str) -> int:
     return 0
 
 
-def evaluate(args) -> int:
+def evaluate_run_command(args) -> int:
     """`--run`: evaluate, write eval.json, plots and the report; returns the exit status."""
-    from minireason import runfiles
+    from minireason import runfolder
     from minireason.checkpoint import CheckpointError
     from minireason.config import ConfigError
-    from minireason.runfiles import RunFolderError
+    from minireason.runfolder import RunFolderError
     from minireason.tasks import FAMILIES
+    from minireason.testtime import evaluate_run, format_eval
     from minireason.tokenizer import TokenizerError
-    from minireason.verify_run import evaluate_run, format_table
 
     families = None
     if args.task:
@@ -76,8 +76,8 @@ def evaluate(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = args.out or os.path.join(args.run, "eval.json")
-    runfiles.write_json(out, ev)
-    print(format_table(ev))
+    runfolder.write_json(out, ev)
+    print(format_eval(ev))
     print(f"wrote {out}")
     from minireason import plots
     if plots.available():
@@ -117,7 +117,7 @@ def main(argv):
     if os.path.isdir(args.run) and not os.path.isdir(out_dir):
         print(f"error: cannot write {args.out}: folder {out_dir} does not exist", file=sys.stderr)
         return 2
-    return evaluate(args)
+    return evaluate_run_command(args)
 
 
 if __name__ == "__main__":

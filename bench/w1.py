@@ -1,6 +1,6 @@
 """Benchmark W1: one RL step of minireason's own sampler and update, side by side with TRL (and Tunix).
 
-W1 (shared/DESIGN.md): a Llama-style decoder with random weights, vocab 512, d_model 128, 4 layers,
+W1, the project's standard RL workload: a Llama-style decoder with random weights, vocab 512, d_model 128, 4 layers,
 4 heads, SwiGLU MLP 512, float32; 16 prompts of 32 tokens, 8 completions each (N = 128), 128 new
 tokens with no early stop, temperature 1.0; reward = number of `a` tokens; GRPO advantages; one AdamW
 step with a k3 KL term to the frozen reference (beta 0.04).
@@ -36,7 +36,7 @@ from minireason.config import ModelConfig, RLConfig  # noqa: E402
 VOCAB, PROMPTS, GROUP, PROMPT_LEN, NEW_TOKENS, BETA = 512, 16, 8, 32, 128, 0.04
 MODEL = ModelConfig(d_model=128, n_layers=4, n_heads=4, d_mlp=512)
 PAD, BOS, A_TOKEN = 0, 1, 4 + ord("a") - 32      # ids as in the peers' character vocabulary
-PEERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "peers")
+PEERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")   # the TRL and Tunix scripts
 
 
 # ----------------------------------------------------------------------------- model FLOPs
@@ -177,7 +177,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--warmup", type=int, default=2, help="warm-up steps of each side (first one compiles)")
     ap.add_argument("--rounds", type=int, default=2, help="alternations of the two sides")
     ap.add_argument("--peer-python", default=os.environ.get("PEER_PYTHON"),
-                    help="interpreter with torch + trl for ../shared/peers/trl_w1.py (default $PEER_PYTHON)")
+                    help="interpreter with torch + trl for bench/peers/trl_w1.py (default $PEER_PYTHON)")
     ap.add_argument("--tunix-python", default=None, help="interpreter with google-tunix for tunix_w1.py")
     ap.add_argument("--out", default=None, help="also write the full result (per-step times) to this JSON file")
     args = ap.parse_args(argv)
@@ -202,7 +202,7 @@ def main(argv=None) -> dict:
         if args.tunix_python:
             tunix.append(run_peer(args.tunix_python, "tunix_w1.py", 2, args.steps))
     if not args.peer_python:
-        print("[w1] no TRL peer: set PEER_PYTHON or pass --peer-python (see ../shared/peers/README.md "
+        print("[w1] no TRL peer: set PEER_PYTHON or pass --peer-python (see bench/peers/README.md "
               "to build its virtual environment)", flush=True)
 
     flops = step_flops()

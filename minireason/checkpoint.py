@@ -1,4 +1,4 @@
-"""Checkpoints: atomic, checksummed snapshots of a pytree in `<run_dir>/checkpoints/`.
+"""Checkpoints: atomic, checksummed snapshots of a pytree (a run folder's pretrain/ and rl/ hold them).
 
 A checkpoint file has three parts:
 

@@ -218,7 +218,7 @@ class _Machine:
         if self.steps > self.limits.max_steps:
             raise _Stop("step_limit", f"more than {self.limits.max_steps} steps")
 
-    def value(self, v: int) -> int:
+    def bounded(self, v: int) -> int:
         if abs(v) >= self.bound:
             raise _Stop("size_limit", f"a value has more than {self.limits.max_digits} digits")
         return v
@@ -228,26 +228,26 @@ class _Machine:
             self.step()
             kind = stmt[0]
             if kind == "set":
-                self.env[stmt[1]] = self.evaluate(stmt[2])
+                self.env[stmt[1]] = self.value(stmt[2])
             elif kind == "print":
                 if len(self.output) >= self.limits.max_output:
                     raise _Stop("size_limit", f"more than {self.limits.max_output} lines of output")
-                self.output.append(self.evaluate(stmt[1]))
+                self.output.append(self.value(stmt[1]))
             elif kind == "if":
-                self.run(stmt[2] if self.evaluate(stmt[1]) else stmt[3])
+                self.run(stmt[2] if self.value(stmt[1]) else stmt[3])
             elif kind == "while":
-                while self.evaluate(stmt[1]):
+                while self.value(stmt[1]):
                     self.run(stmt[2])
                     self.step()
             else:                                                   # repeat n { ... }
-                n = self.evaluate(stmt[1])
+                n = self.value(stmt[1])
                 if n < 0:
                     raise _Stop("runtime_error", "repeat count is negative")
                 for _ in range(n):
                     self.run(stmt[2])
                     self.step()
 
-    def evaluate(self, node) -> int:
+    def value(self, node) -> int:
         kind = node[0]
         if kind == "num":
             return node[1]
@@ -257,12 +257,12 @@ class _Machine:
             return self.env[node[1]]
         self.step()
         if kind == "neg":
-            return -self.evaluate(node[1])
+            return -self.value(node[1])
         _, op, left, right = node
-        a, b = self.evaluate(left), self.evaluate(right)
+        a, b = self.value(left), self.value(right)
         if op in ("/", "%") and b == 0:
             raise _Stop("runtime_error", "division by zero")
-        return self.value(OPERATORS[op](a, b))        # |a|, |b| < 10^max_digits: cheap even for a * b
+        return self.bounded(OPERATORS[op](a, b))      # |a|, |b| < 10^max_digits: cheap even for a * b
 
 
 def run(source, limits: Limits = Limits(), inputs: dict[str, int] | None = None) -> Result:

@@ -119,10 +119,33 @@ def breakdown(graded: list[Graded], key) -> dict:
     return {str(k): summarize(v) for k, v in sorted(groups.items())}
 
 
+def domain_of(problem: dict) -> str:
+    """The domain (arith, code) of a problem's family."""
+    return family_of(problem).domain
+
+
+def report(graded: list[Graded]) -> dict:
+    """Per domain: the metrics overall, per family, per difficulty and per both (summary.json's tables).
+
+    Per family *and* difficulty matters for "does reflecting pay?": pooled over families, the
+    completions that reflect and those that do not come from different families in different shares,
+    so their accuracies can differ for that reason alone (Simpson's paradox)."""
+    out = {}
+    for dom in sorted({domain_of(g.problem) for g in graded}):
+        gs = [g for g in graded if domain_of(g.problem) == dom]
+        out[dom] = {
+            **summarize(gs),
+            "by_family": breakdown(gs, lambda g: g.problem["family"]),
+            "by_difficulty": breakdown(gs, lambda g: g.problem["difficulty"]),
+            "by_family_difficulty": breakdown(gs, lambda g: f"{g.problem['family']}/{g.problem['difficulty']}"),
+        }
+    return out
+
+
 def per_domain(graded: list[Graded], keys) -> dict:
     """`{domain}_{key}` (e.g. `code_accuracy`) for each key of summarize(), when the completions span more
     than one domain (arith, code); empty otherwise, so single-domain runs log no duplicates."""
-    by_domain = breakdown(graded, lambda g: family_of(g.problem).domain)
+    by_domain = breakdown(graded, lambda g: domain_of(g.problem))
     if len(by_domain) < 2:
         return {}
     return {f"{dom}_{k}": m[k] for dom, m in by_domain.items() for k in keys}

@@ -3,7 +3,7 @@
 Dimensions: N sequences, S query positions in this call, K key positions (S without a cache, the
 cache length L with one), D width, H heads, Dh = D / H, F MLP width, V vocabulary.
 
-The module is built once and then used functionally (STYLE.md): `nnx.split(model)` gives a static
+The module is built once and then used functionally: `nnx.split(model)` gives a static
 `graphdef` and a `params` pytree; jitted functions call `nnx.merge(graphdef, params)` inside. The
 KV cache is an explicit argument, a tuple with one (k, v) pair of [N, H, L, Dh] arrays per layer,
 so the sampler can carry it through `lax.while_loop`.

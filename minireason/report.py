@@ -13,8 +13,8 @@ import html
 import os
 import tempfile
 
-from minireason import plots, runfiles
-from minireason.traces import ANSWER_END, ANSWER_START, THINK_END
+from minireason import plots, runfolder
+from minireason.traces import ANSWER_END, ANSWER_START, THINK_END, Check, Wait, items
 
 TABLE_KEYS = ("accuracy", "pass@{k}", "maj@{k}", "length_mean", "reflection_rate", "effective_reflection_rate")
 MAX_SAMPLES = 24          # the page stays readable; the rest are in eval.json
@@ -53,21 +53,23 @@ def _esc(x) -> str:
 
 
 def trace_html(completion: str) -> str:
-    """A completion as HTML: `check E=V ok` green, `check E=V no` red, `wait` orange, the answer bold;
-    each item in a span of its own, so a line breaks between items, never inside one (`7-5=2`).
+    """A completion as HTML, its thinking cut by traces.items: `check E=V ok` green, `check E=V no` red,
+    `wait` orange, the answer bold; each item in a span of its own, so a line breaks between items, never
+    inside one (`7-5=2`).
 
-    Items the notation does not know are shown as they are, escaped; so is anything malformed after
+    Text the notation does not know (traces.Unknown) is shown as it is, escaped; so is anything malformed after
     `</think>`, so a completion that breaks the format still reads as what the model wrote.
     """
     thinking, sep, rest = completion.partition(THINK_END)
-    items, out, i = thinking.split(" "), [], 0
-    while i < len(items):
-        if items[i] == "check" and i + 2 < len(items) and items[i + 2] in ("ok", "no"):
-            out.append(f'<span class="{items[i + 2]}">check {_esc(items[i + 1])} {items[i + 2]}</span>')
-            i += 3
-        else:
-            out.append('<span class="wait">wait</span>' if items[i] == "wait" else f'<span>{_esc(items[i])}</span>')
-            i += 1
+    out = []
+    for item in items(thinking):
+        match item.parsed:
+            case Check(verdict=verdict):
+                out.append(f'<span class="{"ok" if verdict else "no"}">{_esc(item.text)}</span>')
+            case Wait():
+                out.append(f'<span class="wait">{_esc(item.text)}</span>')
+            case _:
+                out.append(f"<span>{_esc(item.text)}</span>")
     text = " ".join(out)
     if not sep:
         return text
@@ -119,7 +121,7 @@ def figures_html(ev: dict, run_dir: str) -> str:
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         training = os.path.join(run_dir, "plots", "training.png")
-        rows = [] if os.path.exists(training) else runfiles.Jsonl(os.path.join(run_dir, "metrics.jsonl")).rows()
+        rows = [] if os.path.exists(training) else runfolder.Jsonl(os.path.join(run_dir, "metrics.jsonl")).rows()
         if rows:
             training = os.path.join(tmp, "training.png")
             plots.training_curves(rows, training)

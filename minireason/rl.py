@@ -1,14 +1,15 @@
-"""The RL loop, by hand: sample G completions per prompt, verify, group-relative advantages, update.
+"""The RL step, by hand: sample G completions per prompt, verify, group-relative advantages, update.
 
-One RL step (numbered as in the README):
+`rl_step` is one whole step, numbered as in the README:
     1. pick B training prompts (difficulties from the curriculum) and repeat each G times   `prompt_batch`
     2. sample N = B*G completions with the jitted KV-cache sampler                          `sampling`
-    3. decode and verify them; reward 1 for an exact final answer, else 0                  `verifiers`
+    3. decode and verify them; reward 1 for an exact final answer, else 0                  `metrics.grade`
     4. group-relative advantages A = (r - mean_group) / (std_group + eps)                  `losses`
     5. mu jitted updates: token log-probs, clipped-ratio loss (+ beta * KL), AdamW        `update_on_batch`
-    6. log metrics, update the curriculum, checkpoint                                     `run.py`
+    6. the batch's metrics row, and the curriculum's pass rates                             `metrics`
+run.py repeats it and does the rest (held-out probes, alarms, logs, checkpoints, progress bar, Ctrl-C).
 
-Why the loop is Python around three jitted functions (generate, update, and the held-out sampler):
+Why the step is Python around jitted functions (generate, update, token log-probs):
 the verifier reads strings, so rewards, data and logging stay on the host; everything per token runs
 inside compiled code with fixed shapes.
 
@@ -16,6 +17,7 @@ Dimensions: B prompts, G group size, N = B*G, P prompt width, T completion width
 """
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import jax
@@ -23,8 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from minireason import metrics
 from minireason import model as model_lib
 from minireason.config import DataConfig, RLConfig
+from minireason.corpus import prompt_text
 from minireason.losses import KL_ESTIMATORS, LOSSES, kl_k3, masked_mean
 from minireason.tasks import sample_problem
 
@@ -45,7 +49,7 @@ class Curriculum:
     It tracks an exponential moving average of the pass rate p of each (family, difficulty) and
     samples difficulties with weight max(p * (1 - p), floor): the variance of a 0/1 reward, which is
     largest at p = 0.5 and is what gives group-relative advantages a signal. The floor keeps every
-    difficulty in play, so RL never narrows to one band (feasibility.md: that hurt the rest).
+    difficulty in play, so RL never narrows to one band (narrowing hurt the other bands in early prototypes).
     """
 
     def __init__(self, families, difficulties, enabled: bool, floor: float = 0.05, decay: float = 0.8):
@@ -215,3 +219,48 @@ def advantages(cfg: RLConfig, rewards: np.ndarray) -> np.ndarray:
     """Rewards [N] (groups contiguous) -> advantages [N] with the configured variant's estimator."""
     r = jnp.asarray(rewards, jnp.float32).reshape(-1, cfg.group_size)              # [B, G]
     return np.asarray(LOSSES[cfg.loss].advantages(r)).reshape(-1)
+
+
+# ----------------------------------------------------------------------------- one RL step
+
+class StepResult(NamedTuple):
+    params: object        # the policy after the update
+    opt_state: object
+    row: dict             # the batch's metrics (metrics.summarize) and the update's stats
+    graded: list          # the N graded completions (metrics.Graded), groups of G contiguous
+    batch: Batch          # what the update saw (run.py measures KL to the base model on it)
+
+
+def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: DataConfig, cfg: RLConfig,
+            tokenizer, generate, update, token_logp, curriculum: Curriculum, domain_keys=()) -> StepResult:
+    """One RL step, steps 1-6 of the module docstring. Randomness is a pure function of (seed, step):
+    prompts from a generator seeded with (seed, step), samples with fold_in(key, step)."""
+    # 1. prompts: B problems near the edge of competence, each repeated G times
+    problems = prompt_batch(np.random.default_rng([seed, 101, step]), data, curriculum, cfg.prompts_per_step,
+                            cfg.group_size, cfg.families)
+    check_groups(problems, cfg.group_size)
+    prompts = tokenizer.encode_prompts([prompt_text(p) for p in problems], data.prompt_len)       # [N, P]
+    # 2. sample N = B*G completions in one compiled loop
+    t_start = time.time()
+    rollout = generate(params, jax.random.fold_in(key, step), prompts, cfg.temperature)
+    tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)                          # [N, T]
+    t_generate = time.time() - t_start
+    # 3. verify: reward 1 for an exact final answer (the verifier reads strings: this runs on the host)
+    texts = tokenizer.decode_completions(tokens, mask)
+    graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
+    rewards = np.array([g.verdict.reward for g in graded], np.float32)                            # [N]
+    # 4. group-relative advantages
+    batch = Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
+                  jnp.asarray(advantages(cfg, rewards)))
+    # 5. the update: mu gradient steps on this batch; stats are their mean
+    t_start = time.time()
+    params, opt_state, stats = update_on_batch(update, token_logp, cfg, params, opt_state, base_params, batch)
+    stats = {k: float(v) for k, v in stats.items()}
+    t_update = time.time() - t_start
+    # 6. the batch's metrics, and the curriculum's pass rates
+    row = {"stage": "rl", "step": step + 1, **metrics.summarize(graded, cfg.group_size),
+           **metrics.per_domain(graded, domain_keys), **stats,
+           "time_generate": t_generate, "time_update": t_update,
+           "curriculum": curriculum.state() if cfg.curriculum else None}
+    curriculum.update(problems, rewards)
+    return StepResult(params, opt_state, row, graded, batch)

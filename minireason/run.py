@@ -1,6 +1,6 @@
 """The whole pipeline of `python train.py`: corpus -> tokenizer -> pretraining -> RL -> evaluation.
 
-Each stage checkpoints into the run folder (see runfiles.py) and `resume=True` picks up where the
+Each stage checkpoints into the run folder (see runfolder.py) and `resume=True` picks up where the
 last checkpoint left off. Randomness is a pure function of (seed, step): the RL step's sampling key is
 fold_in(key, step) and its prompts come from a generator seeded with (seed, step), so a resumed run
 draws exactly what the uninterrupted run would have drawn.
@@ -12,19 +12,19 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from tqdm import tqdm
 
-from minireason import alarms, checkpoint, corpus, evaluate, metrics, plots, pretrain, rl, runfiles, sampling
+from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
 from minireason.metrics import fmt
-from minireason.tasks import FAMILIES, heldout_set
+from minireason.tasks import heldout_set
 from minireason.tokenizer import Tokenizer
 
 SUMMARY_KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate")
 COUNT_KEYS = ("problems", "count", "revisions")     # the denominators the rates above rest on
-PROBE_KEYS = SUMMARY_KEYS + ("revisions", "step_accuracy", "check_accuracy", "style_share_direct", "style_share_step", "style_share_reflect")
+PROBE_KEYS = SUMMARY_KEYS + ("revisions", "step_accuracy", "check_accuracy", "style_share_direct", "style_share_step",
+                             "style_share_reflect")
 HELDOUT_TRACES = 512      # traces for the held-out pretraining loss
 
 
@@ -32,15 +32,16 @@ def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
     """Create or reopen the run folder; returns the config to use (the stored one on resume)."""
     cfg_path = os.path.join(out, "config.json")
     if os.path.exists(out) and not os.path.isdir(out):
-        raise runfiles.RunFolderError(f"--out {out} is a file, not a folder")
+        raise runfolder.RunFolderError(f"--out {out} is a file, not a folder")
     if resume:
         if not os.path.exists(cfg_path):
-            raise runfiles.RunFolderError(f"nothing to resume: {out} holds no config.json")
-        return validate(from_dict(runfiles.read_json(cfg_path)))
+            raise runfolder.RunFolderError(f"nothing to resume: {out} holds no config.json")
+        return validate(from_dict(runfolder.read_json(cfg_path)))
     if os.path.exists(cfg_path):
-        raise runfiles.RunFolderError(f"{out} already holds a run; pass --resume to continue it, or pick another --out")
+        raise runfolder.RunFolderError(f"{out} already holds a run; pass --resume to continue it, "
+                                       "or pick another --out")
     os.makedirs(out, exist_ok=True)
-    runfiles.write_json(cfg_path, to_dict(cfg))
+    runfolder.write_json(cfg_path, to_dict(cfg))
     return cfg
 
 
@@ -61,9 +62,9 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     if dropped:
         echo(f"{dropped} of {len(examples)} traces exceed data.completion_len={cfg.data.completion_len} tokens "
              "and are left out of pretraining")
-    heldout, _ = corpus.pack(corpus.make_examples(cfg.data, cfg.seed, HELDOUT_TRACES, heldout=True), tok, row_len,
-                          cfg.data.prompt_len, cfg.data.completion_len)
-    heldout_batch = tuple(jnp.asarray(a[: min(len(heldout.tokens), 64)]) for a in heldout)
+    heldout_rows, _ = corpus.pack(corpus.make_examples(cfg.data, cfg.seed, HELDOUT_TRACES, heldout=True), tok,
+                                  row_len, cfg.data.prompt_len, cfg.data.completion_len)
+    heldout_batch = tuple(jnp.asarray(a[: min(len(heldout_rows.tokens), 64)]) for a in heldout_rows)
     optimizer = pretrain.make_optimizer(p)
     state = {"params": params, "opt_state": optimizer.init(params)}
     folder = os.path.join(out, "pretrain")
@@ -138,33 +139,11 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     try:
         for step in bar:
             done = step + 1
-            # 1. prompts: B problems near the edge of competence, each repeated G times
-            problems = rl.prompt_batch(np.random.default_rng([cfg.seed, 101, step]), d, curriculum,
-                                       r.prompts_per_step, r.group_size, r.families)
-            rl.check_groups(problems, r.group_size)
-            prompts = tok.encode_prompts([corpus.prompt_text(p) for p in problems], d.prompt_len)
-            # 2. sample N = B*G completions in one compiled loop
-            t_start = time.time()
-            rollout = generate(params, jax.random.fold_in(key, step), prompts, r.temperature)
-            tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)
-            t_generate = time.time() - t_start
-            # 3. verify: reward 1 for an exact final answer
-            texts = tok.decode_completions(tokens, mask)
-            graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
-            rewards = np.array([g.verdict.reward for g in graded], np.float32)
-            # 4. group-relative advantages; 5. the update
-            batch = rl.Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
-                             jnp.asarray(rl.advantages(r, rewards)))
-            t_start = time.time()                # mu updates; stats are their mean (see rl.update_on_batch)
-            params, opt_state, stats = rl.update_on_batch(update, token_logp, r, params, opt_state, base_params, batch)
-            stats = {k: float(v) for k, v in stats.items()}
-            t_update = time.time() - t_start
-            alarms.check_finite(done, stats, last_checkpoint)   # NaN/inf: stop before anything is saved
-            # 6. log, alarms, curriculum, checkpoint
-            row = {"stage": "rl", "step": done, **metrics.summarize(graded, r.group_size),
-                   **metrics.per_domain(graded, PROBE_KEYS), **stats,
-                   "time_generate": t_generate, "time_update": t_update,
-                   "curriculum": curriculum.state() if r.curriculum else None}
+            params, opt_state, row, graded, batch = rl.rl_step(
+                step, params, opt_state, base_params, key=key, seed=cfg.seed, data=d, cfg=r, tokenizer=tok,
+                generate=generate, update=update, token_logp=token_logp, curriculum=curriculum,
+                domain_keys=PROBE_KEYS)
+            alarms.check_finite(done, row, last_checkpoint)     # NaN/inf: stop before anything is saved
             if done % r.eval_every == 0 or done == r.steps:
                 row.update({f"heldout_{k}": v for k, v in probe(params).items()})
                 if "kl" not in row:             # beta = 0: the update skipped the reference; measure KL here
@@ -180,7 +159,6 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
                     g = graded[i]
                     samples.write({"step": done, "task": g.problem, "completion": g.completion,
                                    "reward": g.verdict.reward})
-            curriculum.update(problems, rewards)
             bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
                             refl=f"{row['reflection_rate']:.2f}", kl="-" if last_kl is None else f"{last_kl:.3f}")
             meta = {"step": done, "curriculum": curriculum.state(), "alarms": alarm.state()}
@@ -198,14 +176,6 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
             echo(f"\ninterrupted: saved a checkpoint at RL step {done}")
         raise
     return params, time.time() - t0
-
-
-def domain_report(graded) -> dict:
-    """evaluate.report() per domain (arith, later code)."""
-    by_domain: dict = {}
-    for g in graded:
-        by_domain.setdefault(FAMILIES[g.problem["family"]].domain, []).append(g)
-    return {dom: evaluate.report(gs) for dom, gs in sorted(by_domain.items())}
 
 
 DIFFICULTY_KEYS = SUMMARY_KEYS + COUNT_KEYS + (
@@ -240,7 +210,7 @@ def make_summary(base: dict, final: dict, wall: dict) -> dict:
 
 def style_line(name: str, report: dict) -> str:
     """One line per domain: accuracy and, per trace style, share / accuracy (RL amplifies the styles
-    that are more accurate than the group, so this line predicts the run; feasibility.md point 6)."""
+    that are more accurate than the group, so this line predicts the run)."""
     parts = []
     for dom, rep in report.items():
         styles = ", ".join(f"{s} {rep[f'style_share_{s}']:.2f}/{fmt(rep[f'accuracy_{s}'])}"
@@ -250,7 +220,7 @@ def style_line(name: str, report: dict) -> str:
     return "\n".join(parts)
 
 
-def format_table(summary: dict) -> str:
+def format_summary(summary: dict) -> str:
     """The before/after table printed at the end of train.py."""
     lines = []
     for dom, rep in summary["domains"].items():
@@ -287,7 +257,7 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     echo(f"model: {model_lib.count_params(params):,} parameters; vocabulary {tok.vocab_size}; "
          f"corpus {len(examples):,} traces")
 
-    log, samples = runfiles.Jsonl(metrics_path), runfiles.Jsonl(samples_path)
+    log, samples = runfolder.Jsonl(metrics_path), runfolder.Jsonl(samples_path)
 
     wall = {}
     base_params, wall["pretrain"] = run_pretraining(cfg, out, graphdef, params, tok, examples, log, echo)
@@ -299,18 +269,18 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     e = cfg.eval
 
     def held_out(params):
-        graded = evaluate.evaluate(generate, params, eval_key, tok, eval_problems, e.batch_size, d.prompt_len,
-                                   e.temperature)
-        return domain_report(graded)
+        graded = heldout.sample_and_grade(generate, params, eval_key, tok, eval_problems, e.batch_size,
+                                          d.prompt_len, e.temperature)
+        return metrics.report(graded)
 
     base_path = os.path.join(out, "eval_base.json")
     t0 = time.time()
     if os.path.exists(base_path):
-        base_eval = runfiles.read_json(base_path)
+        base_eval = runfolder.read_json(base_path)
     else:
         echo("evaluating the base model on held-out problems ...")
         base_eval = held_out(base_params)
-        runfiles.write_json(base_path, base_eval)
+        runfolder.write_json(base_path, base_eval)
     echo(style_line("base model", base_eval))
     wall_eval = time.time() - t0
 
@@ -318,8 +288,8 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     probe_problems = eval_problems[::stride][:cfg.rl.eval_problems]
 
     def probe(params):
-        graded = evaluate.evaluate(generate, params, eval_key, tok, probe_problems, len(probe_problems),
-                                   d.prompt_len, e.temperature)
+        graded = heldout.sample_and_grade(generate, params, eval_key, tok, probe_problems, len(probe_problems),
+                                          d.prompt_len, e.temperature)
         overall = metrics.summarize(graded)
         return {**{k: overall[k] for k in PROBE_KEYS}, **metrics.per_domain(graded, PROBE_KEYS)}
 
@@ -333,8 +303,8 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     wall["total"] = time.time() - t_total
 
     summary = make_summary(base_eval, final_eval, wall)
-    runfiles.write_json(os.path.join(out, "summary.json"), summary)
-    echo(format_table(summary))
+    runfolder.write_json(os.path.join(out, "summary.json"), summary)
+    echo(format_summary(summary))
     if plots.available():
         plots.training_curves(log.rows(), os.path.join(out, "plots", "training.png"))
         echo(f"training curves: {os.path.join(out, 'plots', 'training.png')}")

@@ -15,8 +15,11 @@ The three styles of the corpus are recognisable from these items alone:
     step        steps only                               `9+6=15 7+8+1=16</think><answer>165</answer>`
     reflect     at least one check or revision           `9+6=14 check 14-6=9 no wait 9+6=15 ...`
 
-`parse` recovers the structure (steps, checks, revisions, answer) without knowing the task; tasks
-judge whether a revision fixed something (see `revision_fixed` of each family).
+`items` cuts the thinking into these items, typed (Step, Check, Wait, or Unknown for text the notation
+does not know), each with its exact source text: the one walker over a trace, which `parse` builds on
+and sample.py and report.py only colour. `parse` recovers the structure (steps, checks, revisions,
+answer) without knowing the task; tasks judge whether a revision fixed something (see
+`revision_fixed` of each family).
 """
 from __future__ import annotations
 
@@ -52,6 +55,20 @@ class Check(NamedTuple):
         return self.verdict == (self.step.truth == self.step.value)
 
 
+class Wait(NamedTuple):
+    """`wait`: the step before it is dropped and redone by the steps after it."""
+
+
+class Unknown(NamedTuple):
+    """Text the notation does not know; `parse` counts nothing from the first one on."""
+    reason: str      # "unrecognised item", or "malformed check" for a `check` not followed by `E=V ok|no`
+
+
+class Item(NamedTuple):
+    text: str                              # its exact source text: `9+6=14`, `check 14-6=8 no`, `wait`, `banana`
+    parsed: Step | Check | Wait | Unknown  # what the text says
+
+
 class Revision(NamedTuple):
     before: Step | None   # the last step written before `wait`
     after: list[Step]     # the steps written after it, up to the next check, `wait` or the end
@@ -80,7 +97,7 @@ class Trace(NamedTuple):
         return bool(self.checks or self.revisions)
 
 
-def evaluate(expr: str) -> int | None:
+def value_of(expr: str) -> int | None:
     """Value of an integer +/- expression read left to right, or None if `expr` is not one."""
     if not _EXPR_RE.match(expr):
         return None
@@ -95,8 +112,34 @@ def parse_step(text: str) -> Step | None:
     m = _STEP_RE.match(text)
     if not m or len(m.group(3).lstrip("-")) > MAX_DIGITS:
         return None
-    truth = evaluate(m.group(2))
+    truth = value_of(m.group(2))
     return None if truth is None else Step(m.group(2), int(m.group(3)), truth, m.group(1) or "")
+
+
+def items(thinking: str) -> list[Item]:
+    """The thinking (the text before `</think>`) as typed items, in order; joining their texts with spaces
+    gives back the thinking. The walk goes on past text it does not know (each space-separated piece of
+    it an Unknown; a `check` not followed by `E=V ok|no` is one on its own), so a renderer can show all of
+    it; `parse` stops at the first Unknown."""
+    pieces = thinking.split(" ") if thinking else []
+    out, i = [], 0
+    while i < len(pieces):
+        piece = pieces[i]
+        if piece == "check":
+            step = parse_step(pieces[i + 1]) if i + 1 < len(pieces) else None
+            verdict = pieces[i + 2] if i + 2 < len(pieces) else None
+            if step is not None and verdict in ("ok", "no"):
+                out.append(Item(" ".join(pieces[i:i + 3]), Check(step, verdict == "ok")))
+                i += 3
+                continue
+            out.append(Item(piece, Unknown("malformed check")))
+        elif piece == "wait":
+            out.append(Item(piece, Wait()))
+        else:
+            step = parse_step(piece)
+            out.append(Item(piece, step if step is not None else Unknown("unrecognised item")))
+        i += 1
+    return out
 
 
 def parse_thinking(thinking: str) -> tuple[list[Step], list[Check], list[Revision], str]:
@@ -104,36 +147,26 @@ def parse_thinking(thinking: str) -> tuple[list[Step], list[Check], list[Revisio
     steps, checks, revisions = [], [], []
     redo: Revision | None = None         # the revision whose redo steps are being collected
     last_step: Step | None = None
-    items = thinking.split(" ") if thinking else []
-    error, i = "", 0
-    while i < len(items):
-        item = items[i]
-        if item == "wait":
-            if redo is not None:
-                revisions.append(redo)
-            redo = Revision(last_step, [])
-            i += 1
-        elif item == "check":
-            step = parse_step(items[i + 1]) if i + 1 < len(items) else None
-            verdict = items[i + 2] if i + 2 < len(items) else None
-            if step is None or verdict not in ("ok", "no"):
-                error = "malformed check"
+    error = ""
+    for item in items(thinking):
+        match item.parsed:
+            case Unknown(reason=reason):
+                error = reason
                 break
-            checks.append(Check(step, verdict == "ok"))
-            if redo is not None:
-                revisions.append(redo)
-                redo = None
-            i += 3
-        else:
-            step = parse_step(item)
-            if step is None:
-                error = "unrecognised item"
-                break
-            steps.append(step)
-            if redo is not None:
-                redo.after.append(step)
-            last_step = step
-            i += 1
+            case Wait():
+                if redo is not None:
+                    revisions.append(redo)
+                redo = Revision(last_step, [])
+            case Check() as check:
+                checks.append(check)
+                if redo is not None:
+                    revisions.append(redo)
+                    redo = None
+            case Step() as step:
+                steps.append(step)
+                if redo is not None:
+                    redo.after.append(step)
+                last_step = step
     if redo is not None:
         revisions.append(redo)
     return steps, checks, revisions, error

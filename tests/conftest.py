@@ -1,6 +1,11 @@
 """Fixtures shared by the test files."""
+import os
+import sys
+
 import jax
 import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # train.py, sample.py, ...
 
 
 @pytest.fixture(scope="module")

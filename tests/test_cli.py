@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from minireason.cli import parse_train_args
 from minireason.config import PRESETS, ConfigError, override, preset, smoke, validate
+from train import parse_train_args
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minireason.cli import parse_train_args
 from minireason.config import ConfigError, from_dict, to_dict, validate
+from train import parse_train_args
 
 KEYS = ["rl.lr", "rl.steps", "rl.group_size", "rl.loss", "rl.curriculum", "data.style_weights", "model.d_model",
         "data.families", "seed", "preset", "rl", "rl.", ".lr", "nope.nope", "alarms.kl", "eval.temperature"]

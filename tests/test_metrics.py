@@ -21,7 +21,7 @@ def test_summary_by_hand(graded):
     m = metrics.summarize(graded, group_size=2)
     want = {
         "count": 4, "problems": 1, "count_correct": 2, "count_reflect": 2, "count_noreflect": 2,
-        "revisions": 2, "checks": 2, "steps": 7, "count_direct": 1, "count_step": 1, "count_reflect": 2,
+        "revisions": 2, "checks": 2, "steps": 7, "count_direct": 1, "count_step": 1,
         "count_other": 0,
         "reward": 0.5, "accuracy": 0.5,
         "length_mean": (30 + 15 + 6 + 144) / 4, "length_correct": (30 + 15) / 2, "length_incorrect": (6 + 144) / 2,

@@ -58,8 +58,41 @@ def test_trace_highlighting():
         '<span class="tag">&lt;answer&gt;</span><span class="answer">15</span><span class="tag">&lt;/answer&gt;</span>')
     # a check without a verdict is not a check; a broken answer block is shown as written
     assert report.trace_html("check 1=1") == "<span>check</span> <span>1=1</span>"
-    assert report.trace_html("</think><answer>1") == \
-        '<span></span><span class="tag">&lt;/think&gt;</span>&lt;answer&gt;1'
+    assert report.trace_html("</think><answer>1") == '<span class="tag">&lt;/think&gt;</span>&lt;answer&gt;1'
+    # a check the parser rejects is not highlighted as one (before traces.items it was, class "ok")
+    assert report.trace_html("check banana ok") == "<span>check</span> <span>banana</span> <span>ok</span>"
+
+
+# trace_html's output on these completions, captured from the version that split the thinking itself
+# (before traces.items): colouring the typed items changed none of it (only an empty thinking lost the
+# empty `<span></span>` it used to get)
+HIGHLIGHTED = [
+    ("3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok"
+     "</think><answer>3-5+8</answer>",
+     '<span>3+5=8</span> <span>8+8=16</span> <span class="no">check 16=6 no</span> <span class="wait">wait</span> '
+     '<span>3+5=8</span> <span>8-8=0</span> <span class="no">check 0=6 no</span> <span class="wait">wait</span> '
+     '<span>3-5=-2</span> <span>-2+8=6</span> <span class="ok">check 6=6 ok</span><span class="tag">&lt;/think&gt;'
+     '</span><span class="tag">&lt;answer&gt;</span><span class="answer">3-5+8</span><span class="tag">&lt;/answer&gt;'
+     '</span>'),
+    ("c=9-4=6 7+6=13 check 13=12 no wait c=9-4=5 check 12=12 ok</think><answer>x</answer>",
+     '<span>c=9-4=6</span> <span>7+6=13</span> <span class="no">check 13=12 no</span> <span class="wait">wait</span> '
+     '<span>c=9-4=5</span> <span class="ok">check 12=12 ok</span><span class="tag">&lt;/think&gt;</span>'
+     '<span class="tag">&lt;answer&gt;</span><span class="answer">x</span><span class="tag">&lt;/answer&gt;</span>'),
+    ("7+8=16 banana wait 1+1=3 ok</think><answer><b>1</b></answer>x",
+     '<span>7+8=16</span> <span>banana</span> <span class="wait">wait</span> <span>1+1=3</span> <span>ok</span>'
+     '<span class="tag">&lt;/think&gt;</span>&lt;answer&gt;&lt;b&gt;1&lt;/b&gt;&lt;/answer&gt;x'),
+    ("1+1=2  wait </think></think><answer>2</answer>",
+     '<span>1+1=2</span> <span></span> <span class="wait">wait</span> <span></span><span class="tag">&lt;/think&gt;'
+     '</span>&lt;/think&gt;&lt;answer&gt;2&lt;/answer&gt;'),
+    ("9+6=14 check 14=15 no wait<answer>15",
+     '<span>9+6=14</span> <span class="no">check 14=15 no</span> <span>wait&lt;answer&gt;15</span>'),
+    (HOSTILE, "<span>&lt;script&gt;alert(1)&lt;/script&gt;</span>"),
+]
+
+
+@pytest.mark.parametrize("completion, page", HIGHLIGHTED)
+def test_trace_html_as_before(completion, page):
+    assert report.trace_html(completion) == page
 
 
 def test_table_uses_largest_k(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from minireason.config import smoke
 from minireason.run import run
-from minireason.runfiles import RunFolderError
+from minireason.runfolder import RunFolderError
 
 RL_KEYS = ("reward", "accuracy", "length_mean", "length_correct", "length_incorrect", "truncation_rate",
            "zero_variance_groups", "reflection_rate", "effective_reflection_rate", "kl", "entropy",

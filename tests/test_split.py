@@ -73,7 +73,8 @@ def test_no_training_problem_shares_a_key_with_a_heldout_one(family, difficulty)
 def test_small_spaces_enumerated():
     """Where a cell's space is small, enumerate it: the held-out list is exactly its held-out keys."""
     spaces = {
-        ("sum", 1): [{"family": "sum", "difficulty": 1, "numbers": [a, b]} for a in range(1, 100) for b in range(1, 10)],
+        ("sum", 1): [{"family": "sum", "difficulty": 1, "numbers": [a, b]}
+                     for a in range(1, 100) for b in range(1, 10)],
         ("countdown", 1): [{"family": "countdown", "difficulty": 1, "numbers": [a, b], "target": t}
                            for a in range(1, 100) for b in range(1, 10) for t in (a + b, a - b) if t >= 0],
         ("countdown", 3): [p for ns in itertools.product(range(1, 10), repeat=3) for t in range(0, 28)

@@ -135,9 +135,9 @@ def problem_from_prompt(text: str, families) -> dict | None:
 
 def _read_prompt(name: str, text: str) -> dict | None:
     record = {"family": name, "difficulty": 0}
-    if name == "countdown" and (m := re.fullmatch(r"reach ([0-9]{1,4}) with ([1-9]( [1-9]){1,3})", text)):
+    if name == "countdown" and (m := re.fullmatch(r"reach ([0-9]{1,4}) with ([1-9][0-9]?( [1-9]){1,3})", text)):
         return {**record, "target": int(m.group(1)), "numbers": [int(x) for x in m.group(2).split()]}
-    if name == "sum" and re.fullmatch(r"[1-9](\+[1-9]){1,5}", text):
+    if name == "sum" and re.fullmatch(r"[1-9][0-9]?(\+[1-9]){1,5}", text):
         return {**record, "numbers": [int(x) for x in text.split("+")]}
     if name in ("add", "sub") and (m := re.fullmatch(r"([1-9][0-9]{0,5})([+-])([1-9][0-9]{0,5})", text)):
         if m.group(2) == FAMILIES[name].symbol and (name == "add" or int(m.group(1)) >= int(m.group(3))):

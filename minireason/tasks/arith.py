@@ -1,6 +1,6 @@
 """The arithmetic domain: column addition and subtraction, and Countdown-style search.
 
-Why these families (see shared/research/feasibility.md): on plain column arithmetic RL soon makes the
+Why these families: on plain column arithmetic RL soon makes the
 chain of thought reliable, and a check that only re-does the work stops paying; reflection fades. On
 **Countdown** a first attempt fails *for lack of information*: the right signs cannot be read off the
 numbers, so writing an attempt, checking it against the target and, after `wait`, trying the next
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minireason.traces import Revision, completion_text, evaluate
+from minireason.traces import Revision, completion_text, value_of
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ class CountdownFamily:
     first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
     Difficulty: 1 = two numbers, the first 1..99 and the second 1..9 (2 patterns), 2 = three numbers
     1..9 (4 patterns), 3 = three numbers with exactly one solution, which uses a minus (so the first
-    attempt, all plus, always misses and a lucky guess is rarer). Difficulty 3 has only about 420
+    attempt, all plus, always misses and a lucky guess is rarer). Difficulty 3 has only about 400
     problems (three one-digit numbers with a unique signed solution), so the family holds out 15% of its
     keys, enough for 48 distinct held-out problems per difficulty; two-digit numbers there would make
     the four-attempt search longer than the demo's thinking budget.
@@ -259,7 +259,7 @@ class CountdownFamily:
                 numbers[0] = int(rng.integers(1, 100))
             signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
             p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
-                 "target": evaluate(_expression(numbers, signs))}
+                 "target": value_of(_expression(numbers, signs))}
             if p["target"] < 0:
                 continue
             found = self.solutions(p)
@@ -280,7 +280,7 @@ class CountdownFamily:
         """Every sign pattern that reaches the target, in search order."""
         n_ops = len(p["numbers"]) - 1
         exprs = [_expression(p["numbers"], _signs(n_ops, i)) for i in range(2 ** n_ops)]
-        return [e for e in exprs if evaluate(e) == p["target"]]
+        return [e for e in exprs if value_of(e) == p["target"]]
 
     def correct_answer(self, p: dict) -> str:
         """The canonical correct answer."""
@@ -325,12 +325,12 @@ class CountdownFamily:
 
     def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
         """The answer must use the given numbers in order, joined by + or -, and reach the target."""
-        if len(answer) > 64 or evaluate(answer) is None or answer.startswith("-"):
+        if len(answer) > 64 or value_of(answer) is None or answer.startswith("-"):
             return False, "unparsable answer"
         used = [int(x) for x in re.findall(r"[0-9]+", answer, re.ASCII)]
         if used != p["numbers"] or any(len(x) > 1 and x[0] == "0" for x in re.findall(r"[0-9]+", answer)):
             return False, "numbers differ from the problem's"
-        return (evaluate(answer) == p["target"]), ("" if evaluate(answer) == p["target"] else "wrong value")
+        return (value_of(answer) == p["target"]), ("" if value_of(answer) == p["target"] else "wrong value")
 
     def is_full_attempt(self, p: dict, steps) -> bool:
         """The steps are one whole attempt over the problem's numbers in order: the first starts

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from minireason import checkpoint, pretrain, rl, sampling
 from minireason import model as model_lib
 from minireason.config import from_dict, validate
-from minireason.runfiles import RunFolderError, read_json
+from minireason.runfolder import RunFolderError, read_json
 from minireason.tokenizer import Tokenizer
 
 

@@ -1,7 +1,8 @@
 """Held-out evaluation: sample completions for a fixed list of problems and grade them.
 
 The same jitted sampler and the same verifier as RL; the problems come from the held-out split
-(`tasks.heldout_set`), which pretraining and RL never draw from.
+(`tasks.heldout_set`), which pretraining and RL never draw from (by canonical key: tasks.split_key).
+`metrics.report` turns the graded completions into the tables of summary.json.
 """
 from __future__ import annotations
 
@@ -36,22 +37,8 @@ def sample_completions(generate, params, key, tokenizer, problems, batch_size: i
     return tokenizer.decode_completions(tokens, mask), mask.sum(axis=1).tolist(), (~finished).tolist()
 
 
-def evaluate(generate, params, key, tokenizer, problems, batch_size, prompt_len, temperature):
+def sample_and_grade(generate, params, key, tokenizer, problems, batch_size, prompt_len, temperature):
     """Grade the sampled completions of `problems`: a list of metrics.Graded."""
     texts, lengths, truncated = sample_completions(generate, params, key, tokenizer, problems, batch_size,
                                                    prompt_len, temperature)
     return metrics.grade(problems, texts, lengths, truncated)
-
-
-def report(graded) -> dict:
-    """Overall metrics, per family, per difficulty and per both, as stored in summary.json.
-
-    Per family *and* difficulty matters for "does reflecting pay?": pooled over families, the
-    completions that reflect and those that do not come from different families in different shares,
-    so their accuracies can differ for that reason alone (Simpson's paradox)."""
-    return {
-        **metrics.summarize(graded),
-        "by_family": metrics.breakdown(graded, lambda g: g.problem["family"]),
-        "by_difficulty": metrics.breakdown(graded, lambda g: g.problem["difficulty"]),
-        "by_family_difficulty": metrics.breakdown(graded, lambda g: f"{g.problem['family']}/{g.problem['difficulty']}"),
-    }
