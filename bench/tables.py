@@ -28,11 +28,10 @@ RUNS = os.path.join(ROOT, "docs", "runs")
 DOCUMENTS = ("README.md", os.path.join("docs", "results.md"))
 DEMO_SEEDS = ("demo-seed0", "demo-seed1", "demo-seed2")
 CONTROL, TRANSFER = "demo-noreflect-seed0", "demo-transfer-seed0"
+sys.path.insert(0, ROOT)
+from minireason.metrics import fmt  # noqa: E402  (no JAX: the tables need only the JSON files)
+
 MARK = re.compile(r"<!-- table:([a-z0-9-]+) -->\n(.*?)<!-- /table -->", re.S)
-
-
-def fmt(value, spec: str = ".2f") -> str:
-    return "–" if value is None else format(value, spec)
 
 
 def arrow(b: dict, f: dict, key: str, spec: str = ".2f") -> str:
@@ -94,7 +93,7 @@ def bar_table(runs: str) -> str:
                     and f["reflection_rate"] >= 2 * b["reflection_rate"])
             eff = f["effective_reflection_rate"]
             ctrl = control["domains"][dom]["final"]["reflection_rate"] if control else None
-            rows.append([name, dom, f"{gain:+.0f} {yes(gain >= 20)}", f"×{ratio:.2f} {yes(ratio >= 1.5)}",
+            rows.append([name, dom, f"{gain:+.1f} {yes(gain >= 20)}", f"×{ratio:.2f} {yes(ratio >= 1.5)}",
                          f"{b['reflection_rate']:.2f} → {f['reflection_rate']:.2f} {yes(refl)}",
                          f"{fmt(eff)} {yes(eff is not None and eff > 0)}",
                          "–" if ctrl is None else f"{ctrl:.2f} {yes(ctrl < 0.02)}",

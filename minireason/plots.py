@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from minireason.metrics import fmt
+
 SKIPPED = "plots skipped: matplotlib is not installed (pip install -e '.[plot]')"
 
 # Panels of the training figure: (title, y label, [(metrics.jsonl key, legend label, colour)]).
@@ -191,7 +193,7 @@ def testtime(ev: dict, path: str) -> None:
             ticks.append(x)
             labels.append(f"difficulty {d}")
             x += 1
-        rho = " → ".join(_fmt(lvd.get(name, {}).get(dom, {}).get("spearman")) for name in ("base", "final"))
+        rho = " → ".join(fmt(lvd.get(name, {}).get(dom, {}).get("spearman")) for name in ("base", "final"))
         bx.text((start + x - 1) / 2, -0.1, f"{dom}   (ρ {rho})",
                 transform=bx.get_xaxis_transform(), ha="center", va="top", fontsize=9)
         x += 0.6
@@ -203,6 +205,3 @@ def testtime(ev: dict, path: str) -> None:
         bx.legend(fontsize=8, loc="upper left")
     _save(fig, path)
 
-
-def _fmt(value) -> str:
-    return "–" if value is None else f"{value:.2f}"

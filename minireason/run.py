@@ -12,6 +12,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from tqdm import tqdm
 
 from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling
@@ -244,6 +245,18 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def heldout_report(cfg: Config, generate, tok, params) -> dict:
+    """metrics.report of one completion per held-out problem (eval.problems_per_difficulty per family and
+    difficulty, fewer where a cell holds fewer), sampled with the run's fixed evaluation key: the same
+    completions for the same parameters, so bench/regrade.py can rebuild a summary from checkpoints."""
+    d, e = cfg.data, cfg.eval
+    problems = heldout_set(cfg.seed, d.families, d.difficulties, e.problems_per_difficulty, d.heldout_percent)
+    key = jax.random.fold_in(jax.random.key(cfg.seed), 2)
+    graded = heldout.sample_and_grade(generate, params, key, tok, problems, e.batch_size, d.prompt_len,
+                                      e.temperature)
+    return metrics.report(graded)
+
+
 def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     """Run (or resume) the whole pipeline in `out`; returns the summary dict."""
     t_total = time.time()
@@ -269,23 +282,23 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
     e = cfg.eval
 
     def held_out(params):
-        graded = heldout.sample_and_grade(generate, params, eval_key, tok, eval_problems, e.batch_size,
-                                          d.prompt_len, e.temperature)
-        return metrics.report(graded)
+        return heldout_report(cfg, generate, tok, params)
 
     base_path = os.path.join(out, "eval_base.json")
     t0 = time.time()
-    if os.path.exists(base_path):
-        base_eval = runfolder.read_json(base_path)
-    else:
+    base_eval = runfolder.read_json(base_path) if os.path.exists(base_path) else None
+    if base_eval is not None and not all("problems" in rep for rep in base_eval.values()):
+        base_eval = None                 # written before today's metrics (no distinct counts): redo it
+    if base_eval is None:
         echo("evaluating the base model on held-out problems ...")
         base_eval = held_out(base_params)
         runfolder.write_json(base_path, base_eval)
     echo(style_line("base model", base_eval))
     wall_eval = time.time() - t0
 
-    stride = max(1, len(eval_problems) // cfg.rl.eval_problems)
-    probe_problems = eval_problems[::stride][:cfg.rl.eval_problems]
+    # rl.eval_problems of them, spread evenly over the list (so over every family and difficulty)
+    pick = np.unique(np.linspace(0, len(eval_problems) - 1, cfg.rl.eval_problems).round().astype(int))
+    probe_problems = [eval_problems[i] for i in pick]
 
     def probe(params):
         graded = heldout.sample_and_grade(generate, params, eval_key, tok, probe_problems, len(probe_problems),

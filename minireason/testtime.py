@@ -81,11 +81,12 @@ def rank(values) -> np.ndarray:
     return ranks
 
 
-def spearman(x, y) -> float:
-    """Spearman's rank correlation of x and y; 0.0 when either is constant (no ordering to agree with)."""
+def spearman(x, y) -> float | None:
+    """Spearman's rank correlation of x and y; None (undefined) when either is constant or has fewer
+    than two values: there is no ordering to agree with."""
     rx, ry = rank(x), rank(y)
     if len(rx) < 2 or rx.std() == 0 or ry.std() == 0:
-        return 0.0
+        return None
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
@@ -258,7 +259,7 @@ def format_eval(ev: dict) -> str:
             lv = ev["length_vs_difficulty"][name][dom]
             lines.append(f"  length by difficulty ({name}): "
                          + " / ".join(f"{v:.1f}" for v in lv["by_difficulty"].values())
-                         + f" tokens, Spearman {lv['spearman']:+.2f}")
+                         + f" tokens, Spearman {metrics.fmt(lv['spearman'], '+.2f')}")
     for name in ("base", "final"):
         points = ev["budget_forcing"][name]
         lines.append(f"budget forcing ({name}), accuracy at thinking budget B (tokens spent): "

@@ -45,14 +45,14 @@ def test_a_rate_with_an_empty_denominator_is_none_not_zero():
     m = metrics.summarize(metrics.grade([ADD], [C2], [6], [False]))
     assert m["accuracy"] == 0.0 and m["reflection_rate"] == 0.0           # denominators of 1: real zeros
     for k in ("effective_reflection_rate", "step_accuracy", "check_accuracy", "length_correct",
-              "accuracy_reflect", "accuracy_step", "accuracy_reflect", "accuracy_other"):
+              "accuracy_reflect", "accuracy_step", "accuracy_other"):
         assert m[k] is None, k
     assert m["revisions"] == m["steps"] == m["checks"] == m["count_correct"] == m["count_reflect"] == 0
     assert metrics.fmt(None) == "–" and metrics.fmt(0.5) == "0.50"
 
 
 def test_check_accuracy_counts_superficial_checks():
-    """`check -3+8=5 no` says no to a true equation (wrong verdict); `check 16=6 ok` says ok to a false one."""
+    """`check -3+8=5 no` says no to a true equation, `check -1=1 ok` ok to a false one; `check 16=16 ok` is right."""
     p = {"family": "countdown", "difficulty": 2, "numbers": [5, 8, 2], "target": 1}
     c = "5-8=-3 check -3+8=5 no wait 5-8=-3 -3+2=-1 check -1=1 ok 16=16 check 16=16 ok</think><answer>5-8+2</answer>"
     m = metrics.summarize(metrics.grade([p], [c], [40], [False]))
@@ -91,6 +91,12 @@ def test_countdown_revision_is_effective_only_when_it_reaches_the_target():
     ("3+5=8 8+8=16 check 16=6 no wait 3+3=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
     # a full attempt over the numbers in order, every step right, reaching the target
     ("3+5=8 8+8=16 check 16=6 no wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 1, True),
+    # a miscomputed step, redone by a full attempt that reaches the target
+    ("3-5=-3 wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 1, True),
+    # a `wait` with nothing before it fixes nothing, however right what follows
+    ("wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
+    # a `wait` after a right step in the middle of an attempt fixes nothing either
+    ("3-5=-2 wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
 ])
 def test_countdown_revision_counts_only_a_full_attempt_over_the_numbers(completion, fixed, correct):
     p = {"family": "countdown", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}

@@ -195,6 +195,15 @@ def test_update_on_batch_holds_old_and_ref_logp_fixed_and_averages_its_steps(tin
     for a, b in zip(jax.tree.leaves(new), jax.tree.leaves(p2)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
+    calls = []                          # the log-prob passes: once for old_logp, once for the reference
+
+    def counted(p, *args):
+        calls.append("ref" if p is ref_params else "policy")
+        return token_logp(p, *args)
+
+    rl.update_on_batch(update, counted, cfg, params, optimizer.init(params), ref_params, batch)
+    assert calls == ["policy", "ref"]
+
 
 @pytest.mark.parametrize("rl_cfg", [RLConfig(loss="reinforce", updates_per_batch=2), RLConfig(kl="k1")])
 def test_validate_rejects_reinforce_with_inner_steps_and_unknown_kl(rl_cfg):

@@ -41,7 +41,7 @@ def test_spearman_by_hand():
     assert testtime.rank([10, 30, 20, 20]).tolist() == [1.0, 4.0, 2.5, 2.5]
     assert testtime.spearman([1, 2, 3], [5, 9, 20]) == pytest.approx(1.0)     # monotone, not linear
     assert testtime.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
-    assert testtime.spearman([1, 1, 1], [3, 2, 1]) == 0.0
+    assert testtime.spearman([1, 1, 1], [3, 2, 1]) is None          # constant: undefined, not 0
     # ranks x: 1.5 1.5 3.5 3.5; y: 1 3 2 4 -> Pearson of the ranks = 2/sqrt(5)/... computed: 0.4472
     assert testtime.spearman([1, 1, 2, 2], [10, 30, 20, 40]) == pytest.approx(1 / 5 ** 0.5)
 

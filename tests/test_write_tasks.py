@@ -129,3 +129,9 @@ def test_a_wait_after_a_candidate_that_fits_fixes_nothing():
     assert [WRITE.revision_fixed(p, r) for r in t.revisions] == [False]
     t = traces.parse("c=9-4=6 wait c=9-4=5 7+5=12 check 12=12 ok</think><answer>print n+5</answer>")
     assert [WRITE.revision_fixed(p, r) for r in t.revisions] == [True]       # a slip in c, redone
+
+
+def test_a_wait_before_any_step_fixes_nothing():
+    p = {"family": "write", "difficulty": 2, "examples": [[5, 2], [2, 5]], "tests": [[0, 7]]}
+    t = traces.parse("wait c=2+5=7 7-2=5 check 5=5 ok</think><answer>print 7-n</answer>")
+    assert [WRITE.revision_fixed(p, r) for r in t.revisions] == [False]

@@ -10,8 +10,9 @@ the inverse check ("does s - b - c give back a?") that catches slips in a step.
 Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d one-digit
 numbers to a first number of up to two digits; Countdown has two numbers (the first of up to two
 digits), then three one-digit numbers (two or four sign patterns), and at difficulty 3 a single
-solution that is not the first attempt. (Where a first number has two digits, the space of one-digit
-problems is too small to hold 48 distinct held-out problems: two one-digit numbers make 45 sums.)
+solution that is not the first attempt. (The first number has up to two digits because the spaces
+of one-digit problems are too small to hold 48 distinct held-out problems: two one-digit numbers
+make 45 sums.)
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -168,7 +169,8 @@ class SubFamily(_ColumnFamily):
 # ----------------------------------------------------------------------------- multi-operand sums
 
 class SumFamily:
-    """A running sum of single-digit numbers, one addition per step, each checked by its inverse.
+    """A running sum: a first number of up to two digits, then one-digit numbers, one addition per step,
+    each checked by its inverse.
 
     Example: `7+5+9` -> `7+5=12 check 12-5=7 ok 12+9=22 check 22-9=12 no wait 12+9=21`, answer `21`.
     Every step uses the skill Countdown's attempts use (a running value plus or minus one digit), so the
@@ -242,7 +244,7 @@ class CountdownFamily:
     Difficulty: 1 = two numbers, the first 1..99 and the second 1..9 (2 patterns), 2 = three numbers
     1..9 (4 patterns), 3 = three numbers with exactly one solution, which uses a minus (so the first
     attempt, all plus, always misses and a lucky guess is rarer). Difficulty 3 has only about 400
-    problems (three one-digit numbers with a unique signed solution), so the family holds out 15% of its
+    distinct problems (three one-digit numbers with a unique signed solution), so the family holds out 15% of its
     keys, enough for 48 distinct held-out problems per difficulty; two-digit numbers there would make
     the four-attempt search longer than the demo's thinking budget.
     """
@@ -347,10 +349,13 @@ class CountdownFamily:
         return True
 
     def revision_fixed(self, p: dict, revision: Revision) -> bool:
-        """A revision fixed the search when the attempt before `wait` missed the target and the steps
-        after it are a full attempt over the problem's numbers in order, every step right, reaching
-        the target."""
-        before_ok = revision.before is not None and revision.before.correct and revision.before.truth == p["target"]
-        after = revision.after
-        return (not before_ok and self.is_full_attempt(p, after) and all(s.correct for s in after)
+        """A revision fixed the search when something was wrong before `wait` (a miscomputed step, or a
+        finished attempt, ending with the last number, that missed the target) and the steps after it
+        are a full attempt over the problem's numbers in order, every step right, reaching the target.
+        A `wait` with no step before it, or after a right step in the middle of an attempt, fixes nothing."""
+        before, after, last = revision.before, revision.after, p["numbers"][-1]
+        if before is None:
+            return False
+        missed = not before.correct or (before.expr.endswith((f"+{last}", f"-{last}")) and before.truth != p["target"])
+        return (missed and self.is_full_attempt(p, after) and all(s.correct for s in after)
                 and after[-1].truth == p["target"])

@@ -187,9 +187,9 @@ class WriteFamily:
         """A revision fixed the program when the run before `wait` missed the second example's output
         (or was miscomputed) and the candidate after it fits both examples, every step right."""
         y2, before = p["examples"][1][1], revision.before
-        if before is None:
-            before_ok = False
-        elif before.name == "c":                               # `wait` right after a candidate
+        if before is None:                                     # `wait` before any step: nothing to fix
+            return False
+        if before.name == "c":                               # `wait` right after a candidate
             before_ok = self.candidate_fits(p, before)
         else:                                                  # `wait` after the run on the second input
             before_ok = before.correct and before.truth == y2
