@@ -20,20 +20,33 @@ DEMO_CELLS = [(f, d) for f in demo().data.families for d in demo().data.difficul
 PERCENT = 10
 
 
+def _permuted(p, rng):
+    return [{**p, "numbers": [int(x) for x in rng.permutation(p["numbers"])]} for _ in range(3)]
+
+
+def _renamed(p, rng):
+    swap = dict(zip("abcxyz", "xyzabc"))
+    return [{**p, "program": re.sub(r"\b[a-z]\b", lambda m: swap[m.group(0)], p["program"])}]
+
+
+def _shown_otherwise(p, rng):               # the same function shown on other inputs
+    form, c = FAMILIES["write"].solution(p)
+    return [{**p, "examples": [[x, apply_form(form, c, x)] for x in (0, 9)]}]
+
+
+# Other spellings of the same problem, per family. A new family registers its own here (an empty list
+# says it has none, as for sub, where a-b and b-a differ): the test below fails for a family that did not.
+TWINS = {"sum": _permuted, "countdown": _permuted, "add": lambda p, rng: [{**p, "a": p["b"], "b": p["a"]}],
+         "sub": lambda p, rng: [], "trace": _renamed, "write": _shown_otherwise}
+
+
 def twins(p: dict, rng: np.random.Generator) -> list[dict]:
     """Other spellings of the same problem: permuted numbers, renamed variables, other examples."""
-    fam = p["family"]
-    if fam in ("sum", "countdown"):
-        return [{**p, "numbers": [int(x) for x in rng.permutation(p["numbers"])]} for _ in range(3)]
-    if fam == "add":
-        return [{**p, "a": p["b"], "b": p["a"]}]
-    if fam == "trace":
-        swap = dict(zip("abcxyz", "xyzabc"))
-        return [{**p, "program": re.sub(r"\b[a-z]\b", lambda m: swap[m.group(0)], p["program"])}]
-    if fam == "write":                 # the same function shown on other inputs
-        form, c = FAMILIES["write"].solution(p)
-        return [{**p, "examples": [[x, apply_form(form, c, x)] for x in (0, 9)]}]
-    return []
+    return TWINS[p["family"]](p, rng)
+
+
+def test_every_family_says_how_its_problems_can_be_spelled():
+    assert set(TWINS) == set(FAMILIES), "register the new family's spellings in tests/test_split.py TWINS"
 
 
 def test_keys_by_hand():

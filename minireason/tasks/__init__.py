@@ -33,7 +33,8 @@ STYLES = ("direct", "step", "reflect")   # the trace style mixture, in DataConfi
 
 class Family(Protocol):
     """What a task family provides. Register a new one in FAMILIES, give `_read_prompt` a branch for its
-    prompts (for `sample.py --prompt`), and run tests/test_family_contract.py, which checks all of it."""
+    prompts (for `sample.py --prompt`), list its other spellings of a problem in tests/test_split.py
+    (TWINS: what its split_key must not tell apart), and run tests/test_family_contract.py."""
     name: str                 # the `family` field of its problems, e.g. "sum"
     domain: str               # "arith" or "code": results are reported per domain
     min_heldout_percent: int  # held out at least this share of its keys (small spaces need more to measure)
