@@ -95,6 +95,10 @@ def test_countdown_revision_is_effective_only_when_it_reaches_the_target():
     ("3-5=-3 wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 1, True),
     # a `wait` with nothing before it fixes nothing, however right what follows
     ("wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
+    # two right steps that reach the target but are no attempt over 3 5 8 in order (other numbers, a
+    # second step that does not start from the first one's value)
+    ("3+5=8 8+8=16 check 16=6 no wait 5+3=8 8-2=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
+    ("3+5=8 8+8=16 check 16=6 no wait 3-5=-2 -1+7=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
     # a `wait` after a right step in the middle of an attempt fixes nothing either
     ("3-5=-2 wait 3-5=-2 -2+8=6 check 6=6 ok</think><answer>3-5+8</answer>", 0, True),
 ])
