@@ -1,6 +1,7 @@
 """Pretrain, RL and evaluate in one command: `python train.py` (see README.md).
 
-Arguments: `--preset`, `--out`, `--seed`, `--resume`, and any config field as `--section.field=value`.
+Arguments: `--preset`, `--out`, `--seed`, `--resume`, `--base RUN`, and any config field as
+`--section.field=value`.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from minireason.runfolder import RunFolderError
 from minireason.tokenizer import TokenizerError
 
 USAGE = """python train.py [--preset demo|demo-arith|demo-noreflect|demo-transfer|smoke|gpu] [--out DIR] [--seed N]
-                [--resume] [--section.field=value ...]
-       e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1"""
+                [--resume] [--base RUN] [--section.field=value ...]
+       e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1
+       --base RUN: start RL from RUN's base model (same seed and model/data/pretrain config), e.g. to
+       compare losses on one pretrained model: --base runs/demo-seed0 --rl.loss=grpo --out runs/grpo-seed0"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,13 +26,14 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
-def parse_train_args(argv: list[str]) -> tuple[Config, str, bool]:
-    """Returns (config, run folder, resume). Raises ConfigError with a one-line message."""
+def parse_train_args(argv: list[str]) -> tuple[Config, str, bool, str | None]:
+    """Returns (config, run folder, resume, base run or None). Raises ConfigError with a one-line message."""
     parser = _Parser(prog="train.py", usage=USAGE, add_help=True, allow_abbrev=False)
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--out", default=None, help="run folder (default runs/<preset>-seed<seed>)")
     parser.add_argument("--seed", type=str, default=None)
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--base", default=None, help="reuse the tokenizer and pretrained model of this run folder")
     known, rest = parser.parse_known_args(argv)
     cfg = preset(known.preset)
     if known.seed is not None:
@@ -41,17 +45,19 @@ def parse_train_args(argv: list[str]) -> tuple[Config, str, bool]:
         cfg = override(cfg, key, value)
     if known.resume and rest:
         raise ConfigError("--resume continues a run with its stored config; drop the overrides")
+    if known.resume and known.base:
+        raise ConfigError("--resume continues a run that already has its base model; drop --base")
     out = known.out or f"runs/{cfg.preset}-seed{cfg.seed}"
-    return cfg, out, known.resume
+    return cfg, out, known.resume, known.base
 
 
 def main(argv: list[str]) -> int:
     try:
-        cfg, out, resume = parse_train_args(argv)
+        cfg, out, resume, base = parse_train_args(argv)
         from minireason.run import (
             run,  # imports JAX; after argument errors are reported
         )
-        run(cfg, out, resume)
+        run(cfg, out, resume, base=base)
     except (ConfigError, RunFolderError, CheckpointError, TokenizerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ draws exactly what the uninterrupted run would have drawn.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import jax
@@ -44,6 +45,37 @@ def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
     os.makedirs(out, exist_ok=True)
     runfolder.write_json(cfg_path, to_dict(cfg))
     return cfg
+
+
+BASE_SECTIONS = ("seed", "model", "data", "pretrain")   # what makes two runs' base models the same
+
+
+def adopt_base(cfg: Config, out: str, base: str) -> None:
+    """Start the new run in `out` from the base model of the run folder `base` (`train.py --base`).
+
+    Copies its tokenizer, pretraining checkpoints, pretraining rows of metrics.jsonl and (when the
+    eval section matches too) its base evaluation, so the new run skips straight to RL: runs that
+    differ only in RL (loss, KL, curriculum) then start from the very same model. RunFolderError
+    when `base` holds no finished pretraining or was made with another seed/model/data/pretrain config.
+    """
+    base_cfg = validate(from_dict(runfolder.read_json(os.path.join(base, "config.json"))))
+    mine, theirs = to_dict(cfg), to_dict(base_cfg)
+    differ = [k for k in BASE_SECTIONS if mine[k] != theirs[k]]
+    if differ:
+        raise runfolder.RunFolderError(f"--base {base} was made with another {', '.join(differ)}: its base "
+                                       "model is not this run's")
+    ckpts = os.path.join(base, "pretrain")
+    if not os.path.exists(checkpoint.checkpoint_path(ckpts, cfg.pretrain.steps)):
+        raise runfolder.RunFolderError(f"--base {base} has no finished pretraining (no checkpoint at step "
+                                       f"{cfg.pretrain.steps} in {ckpts})")
+    shutil.copy2(os.path.join(base, "tokenizer.model"), os.path.join(out, "tokenizer.model"))
+    shutil.copytree(ckpts, os.path.join(out, "pretrain"), dirs_exist_ok=True)
+    rows = [r for r in runfolder.Jsonl(os.path.join(base, "metrics.jsonl")).rows() if r["stage"] == "pretrain"]
+    log = runfolder.Jsonl(os.path.join(out, "metrics.jsonl"))
+    for row in rows:
+        log.write(row)
+    if mine["eval"] == theirs["eval"] and os.path.exists(os.path.join(base, "eval_base.json")):
+        shutil.copy2(os.path.join(base, "eval_base.json"), os.path.join(out, "eval_base.json"))
 
 
 def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
@@ -257,10 +289,13 @@ def heldout_report(cfg: Config, generate, tok, params) -> dict:
     return metrics.report(graded)
 
 
-def run(cfg: Config, out: str, resume: bool = False, echo=print) -> dict:
-    """Run (or resume) the whole pipeline in `out`; returns the summary dict."""
+def run(cfg: Config, out: str, resume: bool = False, echo=print, base: str | None = None) -> dict:
+    """Run (or resume) the whole pipeline in `out`; returns the summary dict. With `base` (a run folder),
+    start from that run's base model instead of pretraining (see adopt_base)."""
     t_total = time.time()
     cfg = open_run_folder(validate(cfg), out, resume)
+    if base is not None and not resume:
+        adopt_base(cfg, out, base)
     d = cfg.data
     metrics_path, samples_path = os.path.join(out, "metrics.jsonl"), os.path.join(out, "samples.jsonl")
 

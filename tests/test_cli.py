@@ -39,11 +39,11 @@ def test_tuple_fields():
 
 
 def test_parse_train_args():
-    cfg, out, resume = parse_train_args(["--preset", "smoke", "--rl.lr=3e-4", "--data.style_weights=0.5,0.5,0",
+    cfg, out, resume, _ = parse_train_args(["--preset", "smoke", "--rl.lr=3e-4", "--data.style_weights=0.5,0.5,0",
                                          "--seed", "4"])
     assert (cfg.preset, cfg.seed, cfg.rl.lr, cfg.data.style_weights) == ("smoke", 4, 3e-4, (0.5, 0.5, 0.0))
     assert (out, resume) == ("runs/smoke-seed4", False)
-    _, out, resume = parse_train_args(["--preset=smoke", "--out", "somewhere", "--resume"])
+    _, out, resume, _ = parse_train_args(["--preset=smoke", "--out", "somewhere", "--resume"])
     assert (out, resume) == ("somewhere", True)
 
 

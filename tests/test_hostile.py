@@ -24,7 +24,7 @@ arguments = st.one_of(
 @given(st.lists(arguments, max_size=6))
 def test_any_command_line_parses_or_gives_one_config_error(argv):
     try:
-        cfg, out, resume = parse_train_args(argv)
+        cfg, out, resume, _ = parse_train_args(argv)
         validate(cfg)
     except ConfigError as e:
         assert "\n" not in str(e) and str(e)

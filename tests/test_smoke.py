@@ -94,3 +94,41 @@ def test_resume_with_only_corrupt_checkpoints_is_a_one_line_error(smoke_run, tmp
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "corrupt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_run_on_another_runs_base_model_reproduces_it(smoke_run, tmp_path):
+    """`train.py --base RUN`: the same RL on RUN's base model gives RUN's summary (nothing re-pretrained)."""
+    out, summary = smoke_run
+    again = run(smoke(), str(tmp_path / "again"), echo=lambda *a: None, base=out)
+    assert again["domains"] == json.loads(json.dumps(summary["domains"]))
+    pretrain_rows = [[r for r in _rows(os.path.join(d, "metrics.jsonl")) if r["stage"] == "pretrain"]
+                     for d in (out, tmp_path / "again")]
+    assert pretrain_rows[0] == pretrain_rows[1] and pretrain_rows[0]
+    assert sorted(os.listdir(tmp_path / "again" / "pretrain" / "checkpoints")) == \
+        sorted(os.listdir(os.path.join(out, "pretrain", "checkpoints")))
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(seed=1), "made with another seed"),
+    (dict(pretrain_steps=13), "made with another pretrain"),
+])
+def test_a_base_of_another_config_is_refused(smoke_run, tmp_path, change, message):
+    import dataclasses
+    out, _ = smoke_run
+    cfg = smoke()
+    if "seed" in change:
+        cfg = dataclasses.replace(cfg, seed=change["seed"])
+    else:
+        cfg = dataclasses.replace(cfg, pretrain=dataclasses.replace(cfg.pretrain, steps=change["pretrain_steps"]))
+    with pytest.raises(RunFolderError, match=message):
+        run(cfg, str(tmp_path / "other"), echo=lambda *a: None, base=out)
+
+
+def test_a_base_without_finished_pretraining_is_refused(smoke_run, tmp_path):
+    import shutil
+    out, _ = smoke_run
+    half = tmp_path / "half"
+    shutil.copytree(out, half)
+    shutil.rmtree(half / "pretrain")
+    with pytest.raises(RunFolderError, match="no finished pretraining"):
+        run(smoke(), str(tmp_path / "new"), echo=lambda *a: None, base=str(half))
