@@ -1,4 +1,4 @@
-"""Check completions, or evaluate a trained run.
+"""Check completions, evaluate a trained run, or compare runs.
 
     python verify.py --completions FILE    one JSON verdict per input line ('-' reads stdin). Each line is a
                                            JSON object with `task` (a task record as in samples.jsonl) and
@@ -7,6 +7,11 @@
     python verify.py --run DIR [--report]  held-out evaluation of the run's base and final model: pass@k,
                                            maj@k, length, reflection, budget forcing; writes DIR/eval.json,
                                            the test-time plots and, with --report, DIR/report.html.
+    python verify.py --compare RUN RUN ... [--out PNG] [--markdown]
+                                           runs side by side: held-out base -> final per domain (summary.json)
+                                           and the training batch over the last 20 RL steps (metrics.jsonl),
+                                           with a mean [min-max] row per variant (runs named NAME-seedN); the
+                                           curves of all runs in one PNG (default: compare.png).
 """
 import argparse
 import json
@@ -94,22 +99,52 @@ def evaluate_run_command(args) -> int:
     return 0
 
 
+def compare_command(args) -> int:
+    """`--compare`: print the runs' table and write their curves to one PNG; returns the exit status."""
+    from minireason import plots
+    from minireason.compare import compare_plot, compare_table, load_runs
+    from minireason.runfolder import RunFolderError
+
+    try:
+        runs = load_runs(args.compare)
+    except RunFolderError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(compare_table(runs, markdown=args.markdown))
+    if not plots.available():
+        print(plots.SKIPPED)
+        return 0
+    out = args.out or "compare.png"
+    try:
+        compare_plot(runs, out)
+    except OSError as e:
+        print(f"error: cannot write {out}: {e.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv):
-    """Parse the command line and run one of the two jobs; returns the exit status."""
+    """Parse the command line and run one of the three jobs; returns the exit status."""
     parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n\n")[0])
     job = parser.add_mutually_exclusive_group(required=True)
     job.add_argument("--completions", help="JSON lines with task and completion ('-' for stdin)")
     job.add_argument("--run", help="run folder written by train.py: evaluate its base and final model")
+    job.add_argument("--compare", nargs="+", metavar="RUN", help="two run folders or more: a table and a figure")
     parser.add_argument("--k", type=int, default=16, help="samples per problem (pass@k, maj@k; a power of 2)")
     parser.add_argument("--problems", type=int, default=16, help="held-out problems per family and difficulty")
     parser.add_argument("--task", help="evaluate one family or domain only (default: the run's families)")
     parser.add_argument("--step", type=int, help="evaluate the RL checkpoint of this step (default: the last)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="where to write the evaluation (default: RUN/eval.json)")
+    parser.add_argument("--out", help="where to write the evaluation (default: RUN/eval.json); "
+                        "with --compare, the figure (default: compare.png)")
     parser.add_argument("--report", action="store_true", help="also write RUN/report.html")
+    parser.add_argument("--markdown", action="store_true", help="with --compare: print the table as markdown")
     args = parser.parse_args(argv)
     if args.completions is not None:
         return check_completions(args.completions)
+    if args.compare is not None:
+        return compare_command(args)
     if args.k < 1 or args.k & (args.k - 1) or args.k > 256 or args.problems < 1 or args.seed < 0:
         print("error: --k must be a power of 2 up to 256, --problems >= 1 and --seed >= 0", file=sys.stderr)
         return 2

@@ -36,10 +36,12 @@ def group_advantages(rewards, scale_by_std: bool = True, eps: float = ADV_EPS):
     arXiv:2503.20783, sec. 3.2), which does not up-weight groups whose rewards barely differ.
     # DEVIATION: population std (ddof=0).
     """
+    # BEGIN SOLUTION losses: centre each group's rewards on its mean; divide by its std (ddof=0) + eps unless scale_by_std is False
     centred = rewards - rewards.mean(axis=1, keepdims=True)
     if not scale_by_std:
         return centred
     return centred / (rewards.std(axis=1, keepdims=True) + eps)
+    # END SOLUTION
 
 
 def batch_mean_baseline(rewards):
@@ -57,11 +59,13 @@ def clipped_objective(logp, old_logp, adv, eps_low: float, eps_high: float):
 
     Returns (l [N, T], clipped [N, T]: True where the clipped branch is the one taken, so no gradient).
     """
+    # BEGIN SOLUTION losses: ratio = exp(logp - old_logp); loss = -min(ratio A, clip(ratio, 1-eps_low, 1+eps_high) A); which tokens took the clipped branch
     ratio = jnp.exp(logp - old_logp)
     adv = adv[:, None]
     unclipped = ratio * adv
     clipped = jnp.clip(ratio, 1.0 - eps_low, 1.0 + eps_high) * adv
     return -jnp.minimum(unclipped, clipped), clipped < unclipped
+    # END SOLUTION
 
 
 def kl_k3(logp, ref_logp):
@@ -74,8 +78,10 @@ def kl_k3(logp, ref_logp):
         E_{pi_theta}[grad k3] = E_{pi_theta}[(1 - pi_ref / pi_theta) grad logp] = grad KL(pi_ref || pi_theta).
     GRPO's loss uses it so; `kl_k2` has the gradient of KL(pi_theta || pi_ref).
     """
+    # BEGIN SOLUTION losses: exp(ref_logp - logp) - (ref_logp - logp) - 1 per token
     delta = ref_logp - logp
     return jnp.exp(delta) - delta - 1.0
+    # END SOLUTION
 
 
 def kl_k2(logp, ref_logp):
@@ -92,7 +98,9 @@ KL_ESTIMATORS = {"k3": kl_k3, "k2": kl_k2}   # RLConfig.kl: the estimator in the
 
 def masked_mean(x, mask):
     """sum(x * mask) / max(sum(mask), 1): the mean over the masked-in entries, 0 when there are none."""
+    # BEGIN SOLUTION losses: sum(x * mask) / max(sum(mask), 1)
     return (x * mask).sum() / jnp.maximum(mask.sum(), 1.0)
+    # END SOLUTION
 
 
 # ----------------------------------------------------------------------------- the four losses
@@ -116,9 +124,11 @@ def grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta
 
         L = (1/N) sum_i (1/|o_i|) sum_t l_it          (symmetric clip, eps_low = eps_high = clip_eps)
     """
+    # BEGIN SOLUTION losses: per-token losses (symmetric clip), each completion's token mean, then the mean over completions
     tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta, kl_estimator)
     per_seq = (tok * mask).sum(axis=1) / jnp.maximum(mask.sum(axis=1), 1.0)
     return LossParts(per_seq.mean(), clip_frac, kl)
+    # END SOLUTION
 
 
 def dr_grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):
@@ -127,8 +137,10 @@ def dr_grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, b
         L = (1 / (N * T)) sum_i sum_t l_it            (T = the fixed completion width)
     Per-length normalisation lets long wrong answers get cheaper per token; a constant does not.
     """
+    # BEGIN SOLUTION losses: per-token losses (symmetric clip), summed over the batch, divided by N * T
     tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta, kl_estimator)
     return LossParts((tok * mask).sum() / mask.size, clip_frac, kl)
+    # END SOLUTION
 
 
 def dapo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):
@@ -138,9 +150,11 @@ def dapo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta
     Every token weighs the same, so length cannot hide in the normaliser.
     # DEVIATION: no dynamic sampling, no overlong shaping (see the module docstring).
     """
+    # BEGIN SOLUTION losses: per-token losses (clip-higher), averaged over every completion token of the batch
     tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta,
                                      kl_estimator)
     return LossParts(masked_mean(tok, mask), clip_frac, kl)
+    # END SOLUTION
 
 
 def reinforce_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta, kl_estimator=kl_k3):

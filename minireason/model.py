@@ -36,7 +36,14 @@ class RMSNorm(nnx.Module):
         self.eps = eps
 
     def __call__(self, x):
-        return x * jax.lax.rsqrt(jnp.mean(x * x, axis=-1, keepdims=True) + self.eps) * self.scale[...]
+        return rms_norm(x, self.scale[...], self.eps)
+
+
+def rms_norm(x, scale, eps: float):
+    """RMSNorm over the last axis: y = x / sqrt(mean(x^2) + eps) * scale   (x [..., D], scale [D])."""
+    # BEGIN SOLUTION transformer: divide x by the root of its mean square over the last axis (plus eps), times scale
+    return x * jax.lax.rsqrt(jnp.mean(x * x, axis=-1, keepdims=True) + eps) * scale
+    # END SOLUTION
 
 
 def rope(x, positions, base: float):
@@ -45,12 +52,37 @@ def rope(x, positions, base: float):
     x [N, S, H, Dh], positions [N, S]. Each pair (x_i, x_{i+Dh/2}) is rotated by angle
     pos * base^(-2i/Dh), so q·k depends only on the distance between positions.
     """
+    # BEGIN SOLUTION transformer: rotate each pair (x_i, x_{i+Dh/2}) by the angle pos * base^(-2i/Dh)
     half = x.shape[-1] // 2
     freq = base ** (-jnp.arange(half, dtype=jnp.float32) / half)          # [Dh/2]
     angle = positions[..., None].astype(jnp.float32) * freq                # [N, S, Dh/2]
     cos, sin = jnp.cos(angle)[:, :, None, :], jnp.sin(angle)[:, :, None, :]
     x1, x2 = x[..., :half], x[..., half:]
     return jnp.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1)
+    # END SOLUTION
+
+
+def attention(q, k, v, bias, cache=None, index=None):
+    """Scaled dot-product attention, softmax(q k^T / sqrt(Dh) + bias) v (Vaswani et al. 2017,
+    arXiv:1706.03762, eq. 1), with an optional KV cache.
+
+    q, k, v [N, H, S, Dh] (q and k already rotated); bias [N, 1, S, K], 0 where a query may see a key and
+    NEG_INF where not. With a cache ((k, v) pair of [N, H, L, Dh]), this call's k and v are first written
+    at key positions [index, index + S) and the queries attend over all L cached keys (K = L).
+    Returns (y [N, S, H, Dh], (k, v) the keys and values attended over: the updated cache).
+
+    reference.attention normalises the weights before multiplying by v; this one divides after the
+    product, [.., S, Dh] instead of [.., S, K]: less work.
+    """
+    # BEGIN SOLUTION transformer: write k, v into the cache at index, then softmax(q k^T / sqrt(Dh) + bias) v
+    if cache is not None:            # write this call's keys/values at [index, index + S)
+        k = jax.lax.dynamic_update_slice_in_dim(cache[0], k, index, axis=2)     # [N, H, L, Dh]
+        v = jax.lax.dynamic_update_slice_in_dim(cache[1], v, index, axis=2)
+    scores = jnp.einsum("nhsd,nhkd->nhsk", q * q.shape[-1] ** -0.5, k) + bias  # [N, H, S, K]
+    weights = jnp.exp(scores - jax.lax.stop_gradient(scores.max(axis=-1, keepdims=True)))
+    y = jnp.einsum("nhsk,nhkd->nshd", weights, v) / weights.sum(-1).transpose(0, 2, 1)[..., None]
+    return y, (k, v)
+    # END SOLUTION
 
 
 class Attention(nnx.Module):
@@ -71,14 +103,8 @@ class Attention(nnx.Module):
         q, k, v = jnp.split(self.qkv(x).reshape(n, s, 3 * h, d // h), 3, axis=2)  # each [N, S, H, Dh]
         q, k = rope(q, positions, self.rope_base), rope(k, positions, self.rope_base)
         q, k, v = (t.transpose(0, 2, 1, 3) for t in (q, k, v))                   # each [N, H, S, Dh]
-        if cache is not None:            # write this call's keys/values at [index, index + S)
-            k = jax.lax.dynamic_update_slice_in_dim(cache[0], k, index, axis=2)     # [N, H, L, Dh]
-            v = jax.lax.dynamic_update_slice_in_dim(cache[1], v, index, axis=2)
-        # reference.attention's softmax(scores) @ v, normalised after the product: divides [S, Dh], not [S, K]
-        scores = jnp.einsum("nhsd,nhkd->nhsk", q * (d // h) ** -0.5, k) + bias    # [N, H, S, K]
-        weights = jnp.exp(scores - jax.lax.stop_gradient(scores.max(axis=-1, keepdims=True)))
-        y = jnp.einsum("nhsk,nhkd->nshd", weights, v) / weights.sum(-1).transpose(0, 2, 1)[..., None]
-        return self.out(y.reshape(n * s, d)), (k, v)
+        y, new_cache = attention(q, k, v, bias, cache, index)                     # y [N, S, H, Dh]
+        return self.out(y.reshape(n * s, d)), new_cache
 
 
 class MLP(nnx.Module):
@@ -153,9 +179,11 @@ def empty_cache(cfg: ModelConfig, n: int, length: int):
 
 def causal_mask(valid):
     """valid [N, L] (False for pad tokens) -> mask [N, L, L]: key k visible to query q iff k <= q and k is real."""
+    # BEGIN SOLUTION transformer: mask[n, q, k] = (k <= q) and valid[n, k]
     length = valid.shape[1]
     causal = jnp.tril(jnp.ones((length, length), bool))
     return causal[None] & valid[:, None, :]
+    # END SOLUTION
 
 
 def packed_mask(segments):

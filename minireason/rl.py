@@ -59,19 +59,23 @@ class Curriculum:
 
     def weights(self, family: str) -> np.ndarray:
         """Sampling probabilities of the difficulties for one family."""
+        # BEGIN SOLUTION rl: uniform when disabled; else max(p (1 - p), floor) per difficulty, normalised
         if not self.enabled:
             return np.ones(len(self.difficulties)) / len(self.difficulties)
         p = np.array([self.pass_rate[f"{family}/{d}"] for d in self.difficulties])
         w = np.maximum(p * (1 - p), self.floor)
         return w / w.sum()
+        # END SOLUTION
 
     def update(self, problems, rewards) -> None:
         """Fold one batch's rewards into the moving pass rates."""
+        # BEGIN SOLUTION rl: per family/difficulty: pass_rate = decay * pass_rate + (1 - decay) * the batch's mean reward
         seen: dict = {}
         for prob, r in zip(problems, rewards):
             seen.setdefault(f"{prob['family']}/{prob['difficulty']}", []).append(r)
         for k, rs in seen.items():
             self.pass_rate[k] = self.decay * self.pass_rate[k] + (1 - self.decay) * float(np.mean(rs))
+        # END SOLUTION
 
     def state(self) -> dict:
         """The pass rates, for the checkpoint."""
@@ -121,17 +125,29 @@ def make_token_logp(graphdef, pad_id: int, temperature: float = 1.0):
     """
 
     def token_logp(params, prompts, tokens, mask):
-        p = prompts.shape[1]
         seq = jnp.concatenate([prompts, tokens], axis=1)[:, :-1]                   # [N, L-1] inputs
         valid = jnp.concatenate([prompts != pad_id, mask > 0], axis=1)[:, :-1]
         positions = jnp.broadcast_to(jnp.arange(seq.shape[1]), seq.shape)
         logits = model_lib.forward(graphdef, params, seq, positions, model_lib.causal_mask(valid))
-        logp_all = jax.nn.log_softmax(logits[:, p - 1:] / temperature, axis=-1)     # [N, T, V]
-        logp = jnp.take_along_axis(logp_all, tokens[..., None], axis=-1)[..., 0]   # [N, T]
-        entropy = -(jnp.exp(logp_all) * logp_all).sum(-1)                          # [N, T]
-        return logp, entropy
+        return token_logprobs(logits, tokens, prompts.shape[1], temperature)
 
     return token_logp
+
+
+def token_logprobs(logits, tokens, prompt_len: int, temperature: float):
+    """Log-probs and entropies of the completion tokens under softmax(logits / temperature).
+
+    logits [N, L-1, V] are the model's outputs on the sequence [prompt ; completion] without its last
+    token, so logits[:, i] predicts token i + 1: completion token t (at position P + t) is predicted by
+    logits[:, P - 1 + t]. tokens [N, T]. Returns (logp [N, T], entropy [N, T]), both of the tempered
+    distribution, the one the sampler drew from.
+    """
+    # BEGIN SOLUTION losses: align logits[:, P-1+t] with tokens[:, t], log-softmax at the temperature, gather
+    logp_all = jax.nn.log_softmax(logits[:, prompt_len - 1:] / temperature, axis=-1)     # [N, T, V]
+    logp = jnp.take_along_axis(logp_all, tokens[..., None], axis=-1)[..., 0]          # [N, T]
+    entropy = -(jnp.exp(logp_all) * logp_all).sum(-1)                                 # [N, T]
+    return logp, entropy
+    # END SOLUTION
 
 
 def make_optimizer(cfg: RLConfig):
@@ -190,6 +206,7 @@ def update_on_batch(update, token_logp, cfg: RLConfig, params, opt_state, ref_pa
     first step, and held fixed, so step k's ratio is pi_theta_k / pi_old (PPO, arXiv:1707.06347, sec. 5).
     stats: the mean over the mu steps of each one's loss, clip_fraction, entropy, grad_norm (and kl).
     """
+    # BEGIN SOLUTION rl: old_logp (mu > 1) and ref_logp (beta > 0) once, then mu updates; stats = their mean
     old_logp = ref_logp = None                     # mu = 1: the ratio is 1 (see make_update)
     if cfg.updates_per_batch > 1:
         old_logp = token_logp(params, batch.prompts, batch.tokens, batch.mask)[0]
@@ -200,6 +217,7 @@ def update_on_batch(update, token_logp, cfg: RLConfig, params, opt_state, ref_pa
         params, opt_state, stats = update(params, opt_state, ref_params, batch, old_logp, ref_logp)
         steps.append(stats)
     return params, opt_state, {k: jnp.mean(jnp.stack([s[k] for s in steps])) for k in steps[0]}
+    # END SOLUTION
 
 
 def make_kl(graphdef, pad_id: int, temperature: float = 1.0):

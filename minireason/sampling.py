@@ -62,6 +62,7 @@ def sample_logits(key, logits, temperature, top_k: int):
     even where float rounding makes the running sum c wobble by an ulp. (Without top_k, a token whose
     weight underflows to 0, more than 87 nats below the best, can rarely be drawn that way.)
     """
+    # BEGIN SOLUTION sampler: scale by 1/temperature, keep the top_k best (if top_k > 0), draw by inverse CDF
     logits = logits / temperature
     candidates = None
     if top_k > 0:
@@ -72,6 +73,29 @@ def sample_logits(key, logits, temperature, top_k: int):
     if candidates is not None:
         choice = jnp.take_along_axis(candidates, choice[:, None], axis=-1)[:, 0]
     return choice.astype(jnp.int32)
+    # END SOLUTION
+
+
+def decode_step(model, s: DecodeState, *, width: int, prompt_len: int, temperature, top_k: int, pad_id: int,
+                eos_id: int) -> DecodeState:
+    """One decode step for all N rows: draw token t from s.logits, write it, and run the model on it.
+
+    model(tokens [N, 1], positions [N, 1], mask [N, 1, K], cache, index) -> (logits [N, 1, V], cache) is the
+    transformer with its KV cache of width K = `width`. Token t of the completion sits at position
+    prompt_len + t: it is written into the cache there, and it may attend to every real key up to and
+    including itself. A row that has ended (s.done) writes pad from then on; a row ends when it writes eos.
+    """
+    # BEGIN SOLUTION sampler: split the key, draw (pad once done), mark the key valid, run the model at position P + t
+    key, sub = jax.random.split(s.key)
+    token = jnp.where(s.done, pad_id, sample_logits(sub, s.logits, temperature, top_k))   # [N]
+    pos = prompt_len + s.t
+    valid = s.valid.at[:, pos].set(True)
+    mask = (jnp.arange(width) <= pos)[None, None, :] & valid[:, None, :width]    # [N, 1, K]
+    n = token.shape[0]
+    logits, cache = model(token[:, None], jnp.full((n, 1), pos), mask, s.cache, pos)
+    return DecodeState(s.t + 1, key, logits[:, 0], cache, valid, s.done | (token == eos_id),
+                       s.tokens.at[:, s.t].set(token))
+    # END SOLUTION
 
 
 def grow_cache(cache, width: int):
@@ -102,15 +126,8 @@ def make_generate(graphdef, model_cfg, completion_len: int, pad_id: int, eos_id:
         logits, cache = model(prompts, positions, causal[None] & valid[:, None, :width], cache, 0)
 
         def step(s: DecodeState, width: int) -> DecodeState:
-            """Draw token t for every row, write it, and run the model on it (one position, cached keys)."""
-            key, sub = jax.random.split(s.key)
-            token = jnp.where(s.done, pad_id, sample_logits(sub, s.logits, temperature, top_k))   # [N]
-            pos = p + s.t
-            valid = s.valid.at[:, pos].set(True)
-            mask = (jnp.arange(width) <= pos)[None, None, :] & valid[:, None, :width]    # [N, 1, K]
-            logits, cache = model(token[:, None], jnp.full((n, 1), pos), mask, s.cache, pos)
-            return DecodeState(s.t + 1, key, logits[:, 0], cache, valid, s.done | (token == eos_id),
-                               s.tokens.at[:, s.t].set(token))
+            return decode_step(model, s, width=width, prompt_len=p, temperature=temperature, top_k=top_k,
+                               pad_id=pad_id, eos_id=eos_id)
 
         s = DecodeState(jnp.int32(0), key, logits[:, -1], cache, valid, jnp.zeros((n,), bool),
                         jnp.full((n, completion_len), pad_id, jnp.int32))
@@ -126,6 +143,8 @@ def make_generate(graphdef, model_cfg, completion_len: int, pad_id: int, eos_id:
 
 def completion_mask(tokens, eos_id: int):
     """[N, T] bool: True up to and including the first `eos_id` (everything, if there is none)."""
+    # BEGIN SOLUTION sampler: True up to and including the first eos of each row
     is_eos = tokens == eos_id
     before_eos = jnp.cumsum(is_eos, axis=1) - is_eos                            # eos seen strictly before
     return before_eos == 0
+    # END SOLUTION

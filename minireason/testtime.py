@@ -44,21 +44,25 @@ from minireason.tasks import FAMILIES, heldout_set
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k from n samples with c correct: 1 - C(n-c, k) / C(n, k) (as a stable product)."""
+    # BEGIN SOLUTION testtime: 1 - C(n-c, k) / C(n, k) as a stable product; ValueError for impossible n, c, k
     if not 0 <= c <= n or not 1 <= k <= n:
         raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n} c={c} k={k}")
     if n - c < k:
         return 1.0
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+    # END SOLUTION
 
 
 def majority_vote(answers: list[str | None], correct: list[bool]) -> bool:
     """Is the most frequent answer correct? Ties go to the answer seen first; None never votes."""
+    # BEGIN SOLUTION testtime: the most frequent non-None answer (ties: the one seen first) and whether it is correct
     votes = Counter(a for a in answers if a is not None)
     if not votes:
         return False
     top = max(votes.values())
     winner = next(a for a in answers if a is not None and votes[a] == top)
     return correct[answers.index(winner)]
+    # END SOLUTION
 
 
 def maj_at_k(answers: list[str | None], correct: list[bool], k: int) -> float:
@@ -71,6 +75,7 @@ def maj_at_k(answers: list[str | None], correct: list[bool], k: int) -> float:
 
 def rank(values) -> np.ndarray:
     """Ranks 1..n of `values`, ties sharing their mean rank."""
+    # BEGIN SOLUTION testtime: ranks 1..n, tied values sharing their mean rank
     values = np.asarray(values, dtype=float)
     order = np.argsort(values, kind="stable")
     ranks = np.empty(len(values))
@@ -79,6 +84,7 @@ def rank(values) -> np.ndarray:
         tied = values == v
         ranks[tied] = ranks[tied].mean()
     return ranks
+    # END SOLUTION
 
 
 def spearman(x, y) -> float | None:

@@ -94,7 +94,9 @@ class Trace(NamedTuple):
     @property
     def reflects(self) -> bool:
         """At least one check or revision event (the `reflection_rate` numerator)."""
+        # BEGIN SOLUTION verifier: True when the trace has at least one check or one revision
         return bool(self.checks or self.revisions)
+        # END SOLUTION
 
 
 def value_of(expr: str) -> int | None:
@@ -109,11 +111,13 @@ def value_of(expr: str) -> int | None:
 
 def parse_step(text: str) -> Step | None:
     """`E=V` or `x=E=V` -> Step, or None when the text is not a step."""
+    # BEGIN SOLUTION verifier: match `E=V` or `x=E=V`; None if not a step, V too long, or E not an expression
     m = _STEP_RE.match(text)
     if not m or len(m.group(3).lstrip("-")) > MAX_DIGITS:
         return None
     truth = value_of(m.group(2))
     return None if truth is None else Step(m.group(2), int(m.group(3)), truth, m.group(1) or "")
+    # END SOLUTION
 
 
 def items(thinking: str) -> list[Item]:

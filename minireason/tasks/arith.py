@@ -327,12 +327,14 @@ class CountdownFamily:
 
     def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
         """The answer must use the given numbers in order, joined by + or -, and reach the target."""
+        # BEGIN SOLUTION verifier: (correct, reason): the answer uses the numbers in order, joined by + or -, and reaches the target
         if len(answer) > 64 or value_of(answer) is None or answer.startswith("-"):
             return False, "unparsable answer"
         used = [int(x) for x in re.findall(r"[0-9]+", answer, re.ASCII)]
         if used != p["numbers"] or any(len(x) > 1 and x[0] == "0" for x in re.findall(r"[0-9]+", answer)):
             return False, "numbers differ from the problem's"
         return (value_of(answer) == p["target"]), ("" if value_of(answer) == p["target"] else "wrong value")
+        # END SOLUTION
 
     def is_full_attempt(self, p: dict, steps) -> bool:
         """The steps are one whole attempt over the problem's numbers in order: the first starts
@@ -353,9 +355,11 @@ class CountdownFamily:
         finished attempt, ending with the last number, that missed the target) and the steps after it
         are a full attempt over the problem's numbers in order, every step right, reaching the target.
         A `wait` with no step before it, or after a right step in the middle of an attempt, fixes nothing."""
+        # BEGIN SOLUTION verifier: something was wrong before the wait, and after it a full, all-right attempt reaches the target
         before, after, last = revision.before, revision.after, p["numbers"][-1]
         if before is None:
             return False
         missed = not before.correct or (before.expr.endswith((f"+{last}", f"-{last}")) and before.truth != p["target"])
         return (missed and self.is_full_attempt(p, after) and all(s.correct for s in after)
                 and after[-1].truth == p["target"])
+        # END SOLUTION
