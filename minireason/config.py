@@ -140,6 +140,21 @@ def smoke() -> Config:
     )
 
 
+def course() -> Config:
+    """Course mode's end-to-end check (docs/course.md): Countdown at difficulties 1-2 with a smaller model
+    and shorter stages, about 2 minutes on 2 CPU cores; with a correct implementation RL raises the
+    held-out accuracy (tests/course/test_5_rl.py)."""
+    return Config(
+        preset="course",
+        model=ModelConfig(d_model=64, n_layers=2, n_heads=2, d_mlp=128),
+        data=DataConfig(families=("countdown",), family_weights=(1.0,), difficulties=(1, 2), corpus_size=20000,
+                        completion_len=64),
+        pretrain=PretrainConfig(steps=300, eval_every=100),
+        rl=RLConfig(steps=60, samples_every=10, eval_every=10, eval_problems=64, checkpoint_every=20),
+        eval=EvalConfig(problems_per_difficulty=64),
+    )
+
+
 def demo_noreflect() -> Config:
     """The control: no reflective traces in pretraining, everything else as in `demo`."""
     base = demo()
@@ -170,7 +185,7 @@ def demo_transfer() -> Config:
                                rl=dataclasses.replace(base.rl, families=("countdown", "sum")))
 
 
-PRESETS = {"demo": demo, "smoke": smoke, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
+PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
            "demo-transfer": demo_transfer, "gpu": gpu}
 
 

@@ -191,7 +191,8 @@ def is_hidden(path: str) -> bool:
 # ----------------------------------------------------------------------------- the student tree
 
 def manifest(found: list[Region], only: tuple[str, ...], root: str = ROOT) -> dict:
-    """course.json: per assignment its points, grading command, stubbed functions and test files."""
+    """course.json: per assignment its points, grading command, functions and public test file
+    (tests/course/test_<i>_<name>.py); the hidden test files; how a score is computed."""
     tests = [p for p in source_files(root) if p.startswith("tests/course/") and p.endswith(".py")
              and os.path.basename(p).startswith("test_")]
     return {
@@ -200,8 +201,8 @@ def manifest(found: list[Region], only: tuple[str, ...], root: str = ROOT) -> di
             {"name": a.name, "title": a.title, "points": a.points, "command": f"python -m pytest -m {a.name}",
              "stubbed": a.name in only,
              "functions": [f"{r.path}:{r.function}" for r in found if r.assignment == a.name],
-             "tests": [p for p in tests if not is_hidden(p) and os.path.basename(p) == f"test_{a.name}.py"]}
-            for a in ASSIGNMENTS],
+             "tests": [p for p in tests if not is_hidden(p) and os.path.basename(p) == f"test_{i}_{a.name}.py"]}
+            for i, a in enumerate(ASSIGNMENTS, start=1)],
         "hidden": [p for p in tests if is_hidden(p)],
         "scoring": "an assignment's points times the share of its tests (`pytest -m NAME`) that pass",
     }
@@ -288,9 +289,9 @@ def run_pytest(tree: str, args: list[str], timeout: int = 3600) -> tuple[int, li
     return proc.returncode, outcomes, proc.stdout + proc.stderr
 
 
-def grade(tree: str, hidden_from: str | None = None, echo=print) -> dict:
-    """Run `pytest -m NAME` for each assignment in `tree`; score = points x share of its tests passed.
-    With `hidden_from` (the reference tree), its hidden tests are copied into a scratch copy first."""
+def grade(tree: str, hidden_from: str | None = None, echo=print, names: tuple[str, ...] = NAMES) -> dict:
+    """Run `pytest -m NAME` for each assignment (of `names`) in `tree`; score = points x share of its tests
+    passed. With `hidden_from` (the reference tree), its hidden tests are copied into a scratch copy first."""
     if not os.path.isdir(os.path.join(tree, "tests")):
         raise CourseError(f"{tree} holds no tests/ folder: not a minireason tree")
     with tempfile.TemporaryDirectory() as scratch:
@@ -301,7 +302,7 @@ def grade(tree: str, hidden_from: str | None = None, echo=print) -> dict:
                 shutil.copytree(os.path.join(hidden_from, h), os.path.join(copy, h), dirs_exist_ok=True)
             tree = copy
         rows, total = [], 0.0
-        for a in ASSIGNMENTS:
+        for a in (a for a in ASSIGNMENTS if a.name in names):
             _, outcomes, _ = run_pytest(tree, ["-m", a.name, "tests"])
             passed = sum(o.passed and not o.skipped for o in outcomes)
             score = a.points * passed / len(outcomes) if outcomes else None
@@ -310,8 +311,9 @@ def grade(tree: str, hidden_from: str | None = None, echo=print) -> dict:
                          "score": score, "failed": [f"{o.test}: {o.message}" for o in outcomes if not o.passed]})
             echo(f"{a.name:12s} {passed:3d}/{len(outcomes):<3d} tests  "
                  f"{'–' if score is None else f'{score:5.1f}'} / {a.points} points")
-    echo(f"{'total':12s} {total:5.1f} / {sum(a.points for a in ASSIGNMENTS)} points")
-    return {"assignments": rows, "total": total, "out_of": sum(a.points for a in ASSIGNMENTS)}
+    out_of = sum(a.points for a in ASSIGNMENTS if a.name in names)
+    echo(f"{'total':12s} {total:5.1f} / {out_of} points")
+    return {"assignments": rows, "total": total, "out_of": out_of}
 
 
 # ----------------------------------------------------------------------------- the student tree's contract
@@ -515,8 +517,9 @@ def main(argv: list[str]) -> int:
             only = tuple(a for a in args.only.split(",") if a)
             info = write_student_tree(args.out, only)
             n = sum(len(a["functions"]) for a in info["assignments"] if a["stubbed"])
-            print(f"wrote the student tree {args.out}: {n} stubs in {', '.join(only)}; hidden tests left out: "
-                  f"{', '.join(info['hidden']) or 'none'}; grading manifest {os.path.join(args.out, MANIFEST)}")
+            print(f"wrote the student tree {args.out}: {n} stubs in {', '.join(only)}; left out: "
+                  f"{', '.join(h + '/' for h in HIDDEN)} (hidden tests and the mutants); "
+                  f"grading manifest {os.path.join(args.out, MANIFEST)}")
         elif args.command == "grade":
             scores = grade(args.tree, args.hidden)
             if args.json:

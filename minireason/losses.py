@@ -36,7 +36,7 @@ def group_advantages(rewards, scale_by_std: bool = True, eps: float = ADV_EPS):
     arXiv:2503.20783, sec. 3.2), which does not up-weight groups whose rewards barely differ.
     # DEVIATION: population std (ddof=0).
     """
-    # BEGIN SOLUTION losses: centre each group's rewards on its mean; divide by its std (ddof=0) + eps unless scale_by_std is False
+    # BEGIN SOLUTION losses: r - group mean, divided by (group std (ddof=0) + eps) if scale_by_std
     centred = rewards - rewards.mean(axis=1, keepdims=True)
     if not scale_by_std:
         return centred
@@ -59,7 +59,7 @@ def clipped_objective(logp, old_logp, adv, eps_low: float, eps_high: float):
 
     Returns (l [N, T], clipped [N, T]: True where the clipped branch is the one taken, so no gradient).
     """
-    # BEGIN SOLUTION losses: ratio = exp(logp - old_logp); loss = -min(ratio A, clip(ratio, 1-eps_low, 1+eps_high) A); which tokens took the clipped branch
+    # BEGIN SOLUTION losses: -min(ratio A, clip(ratio, 1 - eps_low, 1 + eps_high) A), and where the clip won
     ratio = jnp.exp(logp - old_logp)
     adv = adv[:, None]
     unclipped = ratio * adv
@@ -124,7 +124,7 @@ def grpo_loss(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps_high, beta
 
         L = (1/N) sum_i (1/|o_i|) sum_t l_it          (symmetric clip, eps_low = eps_high = clip_eps)
     """
-    # BEGIN SOLUTION losses: per-token losses (symmetric clip), each completion's token mean, then the mean over completions
+    # BEGIN SOLUTION losses: token losses (symmetric clip); each completion's mean; their mean
     tok, clip_frac, kl = _token_losses(logp, old_logp, ref_logp, adv, mask, clip_eps, clip_eps, beta, kl_estimator)
     per_seq = (tok * mask).sum(axis=1) / jnp.maximum(mask.sum(axis=1), 1.0)
     return LossParts(per_seq.mean(), clip_frac, kl)

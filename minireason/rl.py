@@ -69,7 +69,7 @@ class Curriculum:
 
     def update(self, problems, rewards) -> None:
         """Fold one batch's rewards into the moving pass rates."""
-        # BEGIN SOLUTION rl: per family/difficulty: pass_rate = decay * pass_rate + (1 - decay) * the batch's mean reward
+        # BEGIN SOLUTION rl: per cell: pass_rate = decay * pass_rate + (1 - decay) * the batch's mean reward
         seen: dict = {}
         for prob, r in zip(problems, rewards):
             seen.setdefault(f"{prob['family']}/{prob['difficulty']}", []).append(r)

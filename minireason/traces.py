@@ -29,8 +29,8 @@ from typing import NamedTuple
 THINK_END, ANSWER_START, ANSWER_END = "</think>", "<answer>", "</answer>"
 
 _INT = r"-?[0-9]+"
-_EXPR_RE = re.compile(rf"^{_INT}(?:[+-][0-9]+)*$", re.ASCII)
-_STEP_RE = re.compile(rf"^(?:([a-z])=)?({_INT}(?:[+-][0-9]+)*)=({_INT})$", re.ASCII)
+_EXPR_RE = re.compile(rf"^{_INT}(?:[+-][0-9]+)*\Z", re.ASCII)
+_STEP_RE = re.compile(rf"^(?:([a-z])=)?({_INT}(?:[+-][0-9]+)*)=({_INT})\Z", re.ASCII)
 MAX_DIGITS = 12    # longer numbers are treated as unparsable (the model's output is untrusted)
 
 

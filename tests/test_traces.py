@@ -167,3 +167,15 @@ def test_verifier_on_bad_task_records():
     assert verify({"family": "add"}, "</think><answer>1</answer>").reason == "malformed task record"
     assert verify("not a dict", "x").reason == "unknown task family"
     assert verify(ADD, None).reason == "completion is not a string"
+
+
+def test_a_trailing_newline_is_not_part_of_a_number_step_or_answer():
+    """`$` in a Python regex also matches before a final newline; the parser and verifiers use \\Z."""
+    assert traces.parse_step("1+2=3\n") is None and traces.value_of("1+2\n") is None
+    cd = {"family": "countdown", "difficulty": 1, "numbers": [3, 5], "target": 8}
+    assert verify(cd, "</think><answer>3+5</answer>").correct
+    assert not verify(cd, "</think><answer>3+5\n</answer>").correct
+    assert not verify(ADD, "</think><answer>125\n</answer>").correct
+    assert not verify({"family": "trace", "difficulty": 1, "program": "x=1;print x"},
+                      "</think><answer>1\n</answer>").correct
+    assert verify({"family": "trace", "difficulty": 1, "program": "x=1;print x"}, "</think><answer>1</answer>").correct

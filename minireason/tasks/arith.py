@@ -48,7 +48,7 @@ class Noise:
     oneshot_guess: float = 1.0
 
 
-_NUMBER_RE = re.compile(r"^(0|[1-9][0-9]{0,11})$", re.ASCII)
+_NUMBER_RE = re.compile(r"^(0|[1-9][0-9]{0,11})\Z", re.ASCII)
 
 
 def _slip(rng: np.random.Generator, value: int, low: int = 0, high: int | None = None) -> int:
@@ -327,7 +327,7 @@ class CountdownFamily:
 
     def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
         """The answer must use the given numbers in order, joined by + or -, and reach the target."""
-        # BEGIN SOLUTION verifier: (correct, reason): the answer uses the numbers in order, joined by + or -, and reaches the target
+        # BEGIN SOLUTION verifier: (correct, reason): the numbers in order, joined by + or -, reaching the target
         if len(answer) > 64 or value_of(answer) is None or answer.startswith("-"):
             return False, "unparsable answer"
         used = [int(x) for x in re.findall(r"[0-9]+", answer, re.ASCII)]
@@ -355,7 +355,7 @@ class CountdownFamily:
         finished attempt, ending with the last number, that missed the target) and the steps after it
         are a full attempt over the problem's numbers in order, every step right, reaching the target.
         A `wait` with no step before it, or after a right step in the middle of an attempt, fixes nothing."""
-        # BEGIN SOLUTION verifier: something was wrong before the wait, and after it a full, all-right attempt reaches the target
+        # BEGIN SOLUTION verifier: wrong before the wait, then a full attempt, every step right, reaching the target
         before, after, last = revision.before, revision.after, p["numbers"][-1]
         if before is None:
             return False

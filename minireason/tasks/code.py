@@ -27,7 +27,7 @@ from minireason import lang
 from minireason.tasks.arith import Noise, SumFamily, _slip
 from minireason.traces import completion_text
 
-_INT_RE = re.compile(r"^(0|-?[1-9][0-9]{0,11})$", re.ASCII)
+_INT_RE = re.compile(r"^(0|-?[1-9][0-9]{0,11})\Z", re.ASCII)
 LIMITS = lang.Limits(max_steps=500)      # generated programs need a few dozen steps
 
 
