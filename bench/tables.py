@@ -25,9 +25,15 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = os.path.join(ROOT, "docs", "runs")
-DOCUMENTS = ("README.md", os.path.join("docs", "results.md"))
+DOCUMENTS = ("README.md", os.path.join("docs", "results.md"), os.path.join("docs", "course.md"))
 DEMO_SEEDS = ("demo-seed0", "demo-seed1", "demo-seed2")
 CONTROL, TRANSFER = "demo-noreflect-seed0", "demo-transfer-seed0"
+COURSE_SEEDS = ("course-seed0", "course-seed1", "course-seed2")
+LOSS_RUNS = [f"losses/{loss}-seed{s}" for loss in ("grpo", "dr_grpo", "dapo") for s in (0, 1, 2)]
+# what --store keeps of metrics.jsonl (the figures and tables need no more)
+KEPT = ("stage", "step", "loss", "heldout_loss", "reward", "accuracy", "length_mean", "length_correct",
+        "length_incorrect", "reflection_rate", "effective_reflection_rate", "kl", "entropy", "truncation_rate",
+        "heldout_accuracy", "heldout_length_mean", "heldout_reflection_rate")
 sys.path.insert(0, ROOT)
 from minireason.metrics import fmt  # noqa: E402  (no JAX: the tables need only the JSON files)
 
@@ -226,9 +232,51 @@ def trace_block(runs: str) -> str:
     return "```\n" + "\n".join(lines) + "\n```\n"
 
 
+def _rl_rewards(runs: str, name: str) -> list[float]:
+    path = os.path.join(runs, name, "metrics.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [r["reward"] for r in map(json.loads, f) if r["stage"] == "rl"]
+
+
+def course_table(runs: str) -> str:
+    """The course preset over 3 seeds: what a correct implementation of every assignment produces."""
+    rows = []
+    for name in COURSE_SEEDS:
+        s, ev = load(runs, name), load(runs, name, "eval.json")
+        if s is None:
+            rows.append([name, "(not run)"] + [""] * 7)
+            continue
+        rewards = _rl_rewards(runs, name)
+        b, f = s["domains"]["arith"]["base"], s["domains"]["arith"]["final"]
+        pretrain = [r for r in map(json.loads, open(os.path.join(runs, name, "metrics.jsonl")))
+                    if r.get("heldout_loss") is not None]
+        reward = (f"{sum(rewards[:10]) / 10:.2f} → {sum(rewards[-10:]) / 10:.2f}" if len(rewards) >= 20 else "–")
+        pass_k = "–"
+        if ev:
+            pb, pf = (ev["models"][m]["domains"]["arith"]["overall"] for m in ("base", "final"))
+            pass_k = f"{arrow(pb, pf, 'pass@1')}; {arrow(pb, pf, 'maj@' + str(ev['k']))}"
+        rows.append([name, f"{pretrain[-1]['heldout_loss']:.3f}" if pretrain else "–", reward,
+                     arrow(b, f, "accuracy"), arrow(b, f, "length_mean", ".1f"), arrow(b, f, "reflection_rate"),
+                     effective(b, f), pass_k, f"{s['wall_seconds']['total'] / 60:.1f}"])
+    return table(["run", "pretrain held-out loss", "reward (first → last 10 steps)", "accuracy", "length",
+                  "reflection", "effective (revisions)", "pass@1; maj@16", "min"], rows)
+
+
+def losses_table(runs: str) -> str:
+    """grpo vs dr_grpo vs dapo on one base model per seed (bench/compare_losses.sh), via minireason.compare."""
+    from minireason import compare
+    present = [os.path.join(runs, n) for n in LOSS_RUNS if os.path.exists(os.path.join(runs, n, "summary.json"))]
+    if len(present) < 2:
+        return "(runs of bench/compare_losses.sh not stored yet)\n"
+    return compare.compare_table(compare.load_runs(present), markdown=True) + "\n"
+
+
 TABLES = {"files": files_table, "trace": trace_block, "demo": demo_table, "bar": bar_table, "cells": cells_table,
           "simpson": simpson_table,
-          "transfer": transfer_table, "testtime": testtime_table, "budget": budget_table}
+          "transfer": transfer_table, "testtime": testtime_table, "budget": budget_table, "course": course_table,
+          "losses": losses_table}
 
 
 def render(runs: str = RUNS) -> dict[str, str]:
@@ -248,12 +296,34 @@ def stale(runs: str = RUNS, root: str = ROOT) -> list[str]:
     return out
 
 
+def store(run: str, dest: str) -> None:
+    """Copy what the documents read of a run folder into dest: config.json, summary.json, eval.json and
+    metrics.jsonl with only the KEPT keys (the full log holds per-cell tables the documents never show)."""
+    os.makedirs(dest, exist_ok=True)
+    for name in ("config.json", "summary.json", "eval.json"):
+        if os.path.exists(os.path.join(run, name)):
+            with open(os.path.join(run, name)) as f, open(os.path.join(dest, name), "w") as g:
+                g.write(f.read())
+    with open(os.path.join(run, "metrics.jsonl")) as f, open(os.path.join(dest, "metrics.jsonl"), "w") as g:
+        for row in map(json.loads, f):
+            g.write(json.dumps({k: row[k] for k in KEPT if k in row}) + "\n")
+
+
 def main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", default=RUNS)
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--store", nargs="+", metavar="RUN", help="copy these run folders' JSON files into --runs "
+                        "(config, summary, eval and metrics.jsonl's plotted keys); --as NAME... to rename")
+    parser.add_argument("--as", dest="names", nargs="+", default=None)
     args = parser.parse_args(argv)
+    if args.store:
+        for i, run in enumerate(args.store):
+            name = args.names[i] if args.names else os.path.basename(os.path.normpath(run))
+            store(run, os.path.join(args.runs, name))
+            print(f"stored {run} as {os.path.join(args.runs, name)}")
+        return 0
     if args.write:
         tables = render(args.runs)
         for doc in DOCUMENTS:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import glob
+import importlib.util
 import json
 import os
 import re
@@ -398,11 +399,12 @@ def load_mutants(root: str = ROOT) -> list[Mutant]:
     if not paths:
         raise CourseError(f"no {MUTANTS_GLOB}: the mutation matrix runs in the reference tree only")
     out = []
-    for path in paths:
-        scope: dict = {"Mutant": Mutant}
-        with open(path) as f:
-            exec(compile(f.read(), path, "exec"), scope)      # the project's own files, not model output
-        out += scope["MUTANTS"]
+    for path in paths:                   # the project's own files, imported as modules that see `Mutant`
+        spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+        module = importlib.util.module_from_spec(spec)
+        module.Mutant = Mutant
+        spec.loader.exec_module(module)
+        out += module.MUTANTS
     return out
 
 

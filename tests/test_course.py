@@ -185,3 +185,12 @@ def test_the_fast_part_of_the_mutation_matrix():
     rows = course.mutation_matrix(mutants, echo=lambda *a: None)
     assert [r["result"] for r in rows if r["mutant"]] == ["caught", "caught"]
     assert all(r["result"] == "passes" for r in rows if not r["mutant"])
+
+
+def test_the_handout_names_every_assignment_with_its_points():
+    """docs/course.md's headings `### i. Title (`pytest -m NAME`, P points)` follow ASSIGNMENTS."""
+    import re
+    text = open(os.path.join(ROOT, "docs", "course.md")).read()
+    found = re.findall(r"^### (\d)\. .*?\(`pytest -m (\w+)`, (\d+) points", text, re.M)
+    assert found == [(str(i), a.name, str(a.points)) for i, a in enumerate(course.ASSIGNMENTS, start=1)]
+    assert f"{' + '.join(str(a.points) for a in course.ASSIGNMENTS)} = 100" in text
