@@ -200,6 +200,7 @@ FILES = (
     ("minireason/runfolder.py", "test_checkpoint.py"), ("minireason/load.py", "test_tools.py"),
     ("minireason/alarms.py", "test_alarms.py"), ("minireason/testtime.py", "test_testtime.py"),
     ("minireason/plots.py", "test_plots.py"), ("minireason/report.py", "test_report.py"),
+    ("minireason/compare.py", "test_compare.py"), ("minireason/course.py", "test_course.py, course/"),
     ("train.py", "test_cli.py"), ("sample.py", "test_tools.py"), ("verify.py", "test_tools.py"),
     ("bench/tables.py", "test_tables.py"),
 )

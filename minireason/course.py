@@ -185,6 +185,14 @@ def all_regions(root: str = ROOT) -> list[Region]:
     return out
 
 
+def copy_tree(src: str, dst: str) -> None:
+    """Copy a tree without its SKIP_DIRS (`runs` only at its root: docs/runs holds stored results)."""
+    def ignore(folder, names):
+        return [n for n in names if n in SKIP_DIRS and (n != "runs" or os.path.samefile(folder, src))
+                or n.endswith(".egg-info")]
+    shutil.copytree(src, dst, ignore=ignore)
+
+
 def is_hidden(path: str) -> bool:
     return any(path == h or path.startswith(h + "/") for h in HIDDEN)
 
@@ -298,7 +306,7 @@ def grade(tree: str, hidden_from: str | None = None, echo=print, names: tuple[st
     with tempfile.TemporaryDirectory() as scratch:
         if hidden_from:
             copy = os.path.join(scratch, "tree")
-            shutil.copytree(tree, copy, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+            copy_tree(tree, copy)
             for h in HIDDEN:
                 shutil.copytree(os.path.join(hidden_from, h), os.path.join(copy, h), dirs_exist_ok=True)
             tree = copy
@@ -368,7 +376,7 @@ def check_student(tree: str, root: str = ROOT, echo=print) -> list[str]:
             problems.append(f"train.py did not stop with one error line naming a stub: {last[:200]}")
         echo(f"train.py --preset smoke: exit {proc.returncode}, last line: {last[:160]}")
         copy = os.path.join(tmp, "restored")
-        shutil.copytree(tree, copy, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+        copy_tree(tree, copy)
         restore_tree(copy, root)
         for path in source_files(root):
             if is_hidden(path):

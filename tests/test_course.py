@@ -150,6 +150,8 @@ def test_in_the_student_tree_an_assignment_fails_only_on_its_own_stubs(student):
     named = [course.stub_error(line) for line in row["failed"]]
     assert all(n is not None and n[0] == "testtime" for n in named)
     assert {n[1] for n in named} == {"pass_at_k", "majority_vote", "rank"}
+    (hidden,) = course.grade(out, hidden_from=ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
+    assert hidden["tests"] == row["tests"] + 1 and hidden["passed"] == 0     # test_hidden.py's testtime test
     (row,) = course.grade(ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
     assert row["score"] == row["points"] and row["passed"] == row["tests"]
     code, outcomes, _ = course.run_pytest(out, ["tests/test_losses.py"])

@@ -321,22 +321,23 @@ def test_stats_of_two_steps_and_of_one():
         assert float(one[k]) == pytest.approx(values[0], rel=1e-6, abs=1e-9), k
 
 
-# ---- end to end: the student's whole path trains a model that gets better (marked slow: ~2-3 min)
+# ---- end to end: the student's whole path trains a model that gets better (marked slow: ~3 min)
 
-REWARD_MARGIN = 0.05   # the course preset's measured rise is +0.08 to +0.10 over 3 seeds (docs/course.md)
+ACCURACY_MARGIN = 0.04     # measured over 3 seeds: +0.06 to +0.09 (docs/course.md, docs/runs/course-seed*)
+REFLECTION_MARGIN = 0.2    # measured: +0.43 to +0.61
 
 
 @pytest.mark.slow
-def test_the_course_preset_raises_the_reward(tmp_path):
-    """Pretrain and RL with every assignment's code in it (`python train.py --preset course`): the
-    training reward of the last 10 RL steps beats the first 10 by REWARD_MARGIN, and the held-out
-    reflection rate rises (RL picks the reflective traces, which search, over one-shot guesses)."""
+def test_the_course_preset_raises_the_held_out_reward(tmp_path):
+    """Pretrain and RL with every assignment's code in it (`python train.py --preset course`, seed 0). The
+    reward is 0/1, so the held-out reward is the held-out accuracy: on the same 128 held-out problems the
+    final model beats the base by ACCURACY_MARGIN, and its reflection rate by REFLECTION_MARGIN (RL picks
+    the reflective traces, which search, over one-shot guesses). The training batch's reward is no
+    measure here: the curriculum keeps it near 0.5 on purpose."""
     from minireason.config import course
     from minireason.run import run
-    summary = run(course(), str(tmp_path / "run"), echo=lambda *a: None)
-    rows = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
-    rewards = [r["reward"] for r in rows if r["stage"] == "rl"]
-    first, last = float(np.mean(rewards[:10])), float(np.mean(rewards[-10:]))
-    assert last - first >= REWARD_MARGIN, f"reward {first:.3f} -> {last:.3f}: rose by less than {REWARD_MARGIN}"
-    arith = summary["domains"]["arith"]
-    assert arith["final"]["reflection_rate"] > arith["base"]["reflection_rate"]
+    arith = run(course(), str(tmp_path / "run"), echo=lambda *a: None)["domains"]["arith"]
+    b, f = arith["base"], arith["final"]
+    assert f["accuracy"] - b["accuracy"] >= ACCURACY_MARGIN, f"accuracy {b['accuracy']:.3f} -> {f['accuracy']:.3f}"
+    assert f["reflection_rate"] - b["reflection_rate"] >= REFLECTION_MARGIN, \
+        f"reflection {b['reflection_rate']:.3f} -> {f['reflection_rate']:.3f}"
