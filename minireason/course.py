@@ -44,7 +44,9 @@ from minireason import __version__
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = "course.json"                   # at the root of a student tree (and only there)
-HIDDEN = ("tests/course/hidden",)          # left out of the student tree
+# left out of the student tree: the hidden tests and the mutants, and the tests of these tools (they read
+# the reference's regions and mutants)
+HIDDEN = ("tests/course/hidden", "tests/test_course.py")
 SKIP_DIRS = {".git", ".venv", "runs", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 STUB_NOTE = "is not written yet (course mode: see docs/course.md)"
 
@@ -212,7 +214,7 @@ def manifest(found: list[Region], only: tuple[str, ...], root: str = ROOT) -> di
              "functions": [f"{r.path}:{r.function}" for r in found if r.assignment == a.name],
              "tests": [p for p in tests if not is_hidden(p) and os.path.basename(p) == f"test_{i}_{a.name}.py"]}
             for i, a in enumerate(ASSIGNMENTS, start=1)],
-        "hidden": [p for p in tests if is_hidden(p)],
+        "hidden": [p for p in source_files(root) if is_hidden(p)],
         "scoring": "an assignment's points times the share of its tests (`pytest -m NAME`) that pass",
     }
 
@@ -263,6 +265,12 @@ def restore_tree(tree: str, root: str = ROOT, only: tuple[str, ...] = NAMES) -> 
     return changed
 
 
+def skipped_for_stub(message: str) -> tuple[str, str] | None:
+    """(assignment, function) of a skip that tests/conftest.py made for a test needing a stub."""
+    m = re.match(r"needs (" + "|".join(NAMES) + r"): ([\w.]+) is not written yet", message)
+    return (m[1], m[2]) if m else None
+
+
 def stub_error(text: str) -> tuple[str, str] | None:
     """(assignment, function) if `text` (an exception's message or a test's output) holds a stub's message."""
     m = re.search(r"\b(" + "|".join(NAMES) + r"): ([\w.]+) " + re.escape(STUB_NOTE), text)
@@ -307,7 +315,7 @@ def grade(tree: str, hidden_from: str | None = None, echo=print, names: tuple[st
         if hidden_from:
             copy = os.path.join(scratch, "tree")
             copy_tree(tree, copy)
-            for h in HIDDEN:
+            for h in HIDDEN[:1]:                 # the hidden tests (the tools' own tests need the reference)
                 shutil.copytree(os.path.join(hidden_from, h), os.path.join(copy, h), dirs_exist_ok=True)
             tree = copy
         rows, total = [], 0.0
@@ -362,7 +370,7 @@ def check_student(tree: str, root: str = ROOT, echo=print) -> list[str]:
     for o in outcomes:
         if not o.passed and not o.skipped:
             problems.append(f"untouched test failed: {o.test}: {o.message}")
-        elif o.skipped and stub_error(o.message) is None and "matplotlib" not in o.message:
+        elif o.skipped and skipped_for_stub(o.message) is None and "matplotlib" not in o.message:
             problems.append(f"test skipped for no stub: {o.test}: {o.message}")
     echo(f"other tests: {sum(o.passed and not o.skipped for o in outcomes)} passed, "
          f"{sum(o.skipped for o in outcomes)} skipped on a stub, "
@@ -528,7 +536,7 @@ def main(argv: list[str]) -> int:
             info = write_student_tree(args.out, only)
             n = sum(len(a["functions"]) for a in info["assignments"] if a["stubbed"])
             print(f"wrote the student tree {args.out}: {n} stubs in {', '.join(only)}; left out: "
-                  f"{', '.join(h + '/' for h in HIDDEN)} (hidden tests and the mutants); "
+                  f"{', '.join(HIDDEN)} (hidden tests, mutants, the tools' tests); "
                   f"grading manifest {os.path.join(args.out, MANIFEST)}")
         elif args.command == "grade":
             scores = grade(args.tree, args.hidden)

@@ -65,6 +65,7 @@ def test_a_method_region_is_named_by_its_class():
 def test_the_student_tree_stubs_every_region_and_leaves_the_hidden_tests_out(student):
     out, info = student
     assert not os.path.exists(os.path.join(out, "tests", "course", "hidden"))
+    assert not os.path.exists(os.path.join(out, "tests", "test_course.py"))
     assert os.path.exists(os.path.join(out, "tests", "course", "snapshots"))
     for r in course.all_regions():
         text = open(os.path.join(out, r.path)).read()

@@ -36,7 +36,8 @@ def rl_steps_logged(run: str) -> int:
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("full") / "run")
-    subprocess.run(ARGS + ["--out", out], cwd=ROOT, check=True, capture_output=True, timeout=600)
+    proc = subprocess.run(ARGS + ["--out", out], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
     return out
 
 

@@ -14,7 +14,10 @@ def test_the_reference_runs_are_stored():
 
 
 def test_the_documents_tables_equal_the_generators_output():
-    assert tables.stale() == [], "run `python bench/tables.py --write` to update the documents"
+    stale = tables.stale()
+    if os.path.exists(os.path.join(tables.ROOT, "course.json")):     # a student tree: stubs change line counts
+        stale = [s for s in stale if not s.endswith("table files")]
+    assert stale == [], "run `python bench/tables.py --write` to update the documents"
 
 
 def test_every_document_quotes_at_least_one_generated_table():

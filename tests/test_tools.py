@@ -68,7 +68,7 @@ def test_verify_completions_gives_a_verdict_per_line():
              json.dumps({"task": task, "completion": "</think><answer>8</answer>"}),
              "{not json", "[1, 2]", json.dumps({"task": {"family": "nope"}, "completion": 3})]
     proc = tool("verify.py", "--completions", "-", stdin="\n".join(lines) + "\n")
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [v["correct"] for v in out] == [True, False, False, False, False]
     assert [v["reason"] for v in out] == ["", "wrong value", "line is not JSON", "line is not a JSON object",
@@ -112,6 +112,8 @@ def test_sample_colours_the_structure_on_a_terminal():
     code = ("from sample import render; "
             "print(render('c=9-4=6 7+6=13 check 13=12 no wait c=9-4=5 check 12=12 ok'"
             " '</think><answer>x</answer>', True))")
-    out = tool("-c", code).stdout.strip()
+    proc = tool("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.strip()
     assert out.startswith("\033[31mc=9-4=6\033[0m 7+6=13 check 13=12 \033[33mno\033[0m \033[35;1mwait\033[0m c=9-4=5")
     assert "check 12=12 \033[32mok\033[0m" in out and out.endswith("\033[1m</think><answer>x</answer>\033[0m")
