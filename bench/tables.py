@@ -274,10 +274,31 @@ def losses_table(runs: str) -> str:
     return compare.compare_table(compare.load_runs(present), markdown=True) + "\n"
 
 
+def mutants_table(runs: str) -> str:
+    """The mutation matrix (`python -m minireason.course mutants --json docs/runs/mutants.json`): per graded
+    function, how many of its plausible mistakes the assignment's public tests catch, and which they are."""
+    rows_in = load(runs, "", "mutants.json")
+    if rows_in is None:
+        return "(no docs/runs/mutants.json yet)\n"
+    rows, seen = [], {}
+    for r in rows_in:
+        if r["mutant"]:
+            seen.setdefault((r["assignment"], r["function"]), []).append(r)
+    n_caught = n_all = 0
+    for (assignment, function), ms in seen.items():
+        caught = sum(m["result"] == "caught" for m in ms)
+        n_caught, n_all = n_caught + caught, n_all + len(ms)
+        rows.append([assignment, f"`{function}`", f"{caught} / {len(ms)}", "; ".join(m["mutant"] for m in ms)])
+    refs = [r for r in rows_in if not r["mutant"]]
+    rows.append(["all", f"{len(seen)} functions", f"{n_caught} / {n_all}",
+                 f"the reference passes {sum(r['result'] == 'passes' for r in refs)} of {len(refs)} assignments"])
+    return table(["assignment", "function", "caught", "the mistakes"], rows)
+
+
 TABLES = {"files": files_table, "trace": trace_block, "demo": demo_table, "bar": bar_table, "cells": cells_table,
           "simpson": simpson_table,
           "transfer": transfer_table, "testtime": testtime_table, "budget": budget_table, "course": course_table,
-          "losses": losses_table}
+          "losses": losses_table, "mutants": mutants_table}
 
 
 def render(runs: str = RUNS) -> dict[str, str]:

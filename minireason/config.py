@@ -142,8 +142,8 @@ def smoke() -> Config:
 
 def course() -> Config:
     """Course mode's end-to-end check (docs/course.md): the demo's model on Countdown at difficulties 1-2,
-    with shorter stages (a 20,000-trace corpus, 400 pretraining steps, 60 RL steps at lr 2e-4): about 2-3
-    minutes on 2 CPU cores. With a correct implementation the reward rises and reflection takes over
+    with shorter stages (a 20,000-trace corpus, 400 pretraining steps, 60 RL steps at lr 2e-4): about 4
+    minutes on 2 busy CPU cores. With a correct implementation the reward rises and reflection takes over
     (tests/course/test_5_rl.py)."""
     return Config(
         preset="course",

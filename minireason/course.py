@@ -18,7 +18,7 @@ back (`restore`) gives the reference files byte for byte.
     python -m minireason.course list                    the assignments, their functions and points
     python -m minireason.course student OUT [--only A,B] write a student tree (stubs for A,B only: the
                                                          other regions keep their reference bodies)
-    python -m minireason.course grade [TREE] [--hidden REF]  run each assignment's tests, score by points
+    python -m minireason.course grade [TREE] [--reference REF]  run each assignment's tests, score by points
     python -m minireason.course check OUT                the student tree's contract (see check_student)
     python -m minireason.course mutants [-a A] [--fast]  the mutation matrix (tests/course/hidden/mutants_*.py)
 
@@ -44,9 +44,9 @@ from minireason import __version__
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = "course.json"                   # at the root of a student tree (and only there)
-# left out of the student tree: the hidden tests and the mutants, and the tests of these tools (they read
-# the reference's regions and mutants)
-HIDDEN = ("tests/course/hidden", "tests/test_course.py")
+# left out of the student tree: the hidden tests and the mutants, the tests of these tools (they read the
+# reference's regions and mutants), and the tests of reference.py (withheld there: see WITHHELD)
+HIDDEN = ("tests/course/hidden", "tests/test_course.py", "tests/test_reference.py")
 SKIP_DIRS = {".git", ".venv", "runs", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 STUB_NOTE = "is not written yet (course mode: see docs/course.md)"
 
@@ -68,8 +68,8 @@ ASSIGNMENTS = (
 )
 NAMES = tuple(a.name for a in ASSIGNMENTS)
 
-_BEGIN = re.compile(r"^(?P<indent>[ ]*)# BEGIN SOLUTION (?P<assignment>[a-z_]+): (?P<hint>.+)$")
-_END = re.compile(r"^[ ]*# END SOLUTION$")
+_BEGIN = re.compile(r"^(?P<indent>[ ]*)# BEGIN (?P<kind>SOLUTION|WITHHELD) (?P<assignment>[a-z_]+): (?P<hint>.+)$")
+_END = re.compile(r"^[ ]*# END (?P<kind>SOLUTION|WITHHELD)$")
 _STUB = re.compile(r'^(?P<indent>[ ]*)raise NotImplementedError\((?P<message>".*")\)$')
 
 
@@ -85,10 +85,13 @@ class Region(NamedTuple):
     start: int         # line index (0-based) of `# BEGIN SOLUTION`
     end: int           # line index of `# END SOLUTION`
     indent: str
+    kind: str = "SOLUTION"   # or WITHHELD: not graded, but it would give a graded body away (reference.py)
 
     @property
     def message(self) -> str:
         """The stub's NotImplementedError message: the assignment's name first."""
+        if self.kind == "WITHHELD":
+            return f"{self.function} is withheld from the student tree: {self.hint}"
         return f"{self.assignment}: {self.function} {STUB_NOTE}: {self.hint}"
 
 
@@ -123,10 +126,10 @@ def regions(text: str, path: str) -> list[Region]:
                 raise CourseError(f"{path}:{i + 1}: unknown assignment {m['assignment']!r} (one of {', '.join(NAMES)})")
             tree = tree or ast.parse(text)
             open_at = Region(path, _enclosing_function(tree, i + 1), m["assignment"], m["hint"].strip(), i, -1,
-                             m["indent"])
-        elif _END.match(line):
-            if open_at is None:
-                raise CourseError(f"{path}:{i + 1}: END SOLUTION without a BEGIN")
+                             m["indent"], m["kind"])
+        elif m := _END.match(line):
+            if open_at is None or m["kind"] != open_at.kind:
+                raise CourseError(f"{path}:{i + 1}: END {m['kind']} without a BEGIN {m['kind']}")
             out.append(open_at._replace(end=i))
             open_at = None
     if open_at is not None:
@@ -138,7 +141,7 @@ def stub(text: str, path: str, only: tuple[str, ...] = NAMES) -> str:
     """`text` with each region of an assignment in `only` replaced by its one-line stub."""
     lines = text.split("\n")
     for r in reversed(regions(text, path)):
-        if r.assignment in only:
+        if r.assignment in only or r.kind == "WITHHELD":
             lines[r.start:r.end + 1] = [f"{r.indent}raise NotImplementedError({json.dumps(r.message)})"]
     return "\n".join(lines)
 
@@ -146,7 +149,7 @@ def stub(text: str, path: str, only: tuple[str, ...] = NAMES) -> str:
 def restore(student: str, reference: str, path: str, only: tuple[str, ...] = NAMES) -> str:
     """Put the reference's bodies back in place of the stubs (of the assignments in `only`) of a student
     file; stubs are matched to regions by their message. The inverse of `stub`."""
-    by_message = {r.message: r for r in regions(reference, path) if r.assignment in only}
+    by_message = {r.message: r for r in regions(reference, path) if r.assignment in only or r.kind == "WITHHELD"}
     ref_lines, out = reference.split("\n"), []
     for line in student.split("\n"):
         m = _STUB.match(line)
@@ -177,13 +180,14 @@ def has_regions(path: str) -> bool:
     return path.startswith("minireason/") and path.endswith(".py") and path != "minireason/course.py"
 
 
-def all_regions(root: str = ROOT) -> list[Region]:
-    """Every solution region of the package, in file order."""
+def all_regions(root: str = ROOT, withheld: bool = False) -> list[Region]:
+    """Every solution region of the package (the graded functions), in file order; with `withheld`, the
+    WITHHELD regions too (reference.py's textbook versions, stubbed in the student tree, never graded)."""
     out = []
     for path in source_files(root):
         if has_regions(path):
             with open(os.path.join(root, path)) as f:
-                out += regions(f.read(), path)
+                out += [r for r in regions(f.read(), path) if withheld or r.kind == "SOLUTION"]
     return out
 
 
@@ -252,7 +256,7 @@ def restore_tree(tree: str, root: str = ROOT, only: tuple[str, ...] = NAMES) -> 
     """Put the reference bodies of the assignments in `only` back into the student tree `tree` (e.g. to
     hand out assignment 3 with 1 and 2 done, or to check the round trip); returns the files changed."""
     changed = []
-    for path in sorted({r.path for r in all_regions(root)}):
+    for path in sorted({r.path for r in all_regions(root, withheld=True)}):
         with open(os.path.join(root, path)) as f:
             reference = f.read()
         with open(os.path.join(tree, path)) as f:
@@ -306,21 +310,27 @@ def run_pytest(tree: str, args: list[str], timeout: int = 3600) -> tuple[int, li
     return proc.returncode, outcomes, proc.stdout + proc.stderr
 
 
-def grade(tree: str, hidden_from: str | None = None, echo=print, names: tuple[str, ...] = NAMES) -> dict:
+def grade(tree: str, reference: str | None = None, echo=print, names: tuple[str, ...] = NAMES) -> dict:
     """Run `pytest -m NAME` for each assignment (of `names`) in `tree`; score = points x share of its tests
-    passed. With `hidden_from` (the reference tree), its hidden tests are copied into a scratch copy first."""
+    passed. With `reference` (the reference tree), the submission's tests/ and setup.cfg are replaced by the
+    reference's, hidden tests included, in a scratch copy: a submission cannot grade itself with edited
+    tests or snapshots. A module that fails to import costs its own tests only, not the session."""
     if not os.path.isdir(os.path.join(tree, "tests")):
         raise CourseError(f"{tree} holds no tests/ folder: not a minireason tree")
+    if reference and not os.path.isdir(os.path.join(reference, HIDDEN[0])):
+        raise CourseError(f"{reference} holds no {HIDDEN[0]}: not the reference tree")
     with tempfile.TemporaryDirectory() as scratch:
-        if hidden_from:
+        if reference:
             copy = os.path.join(scratch, "tree")
             copy_tree(tree, copy)
-            for h in HIDDEN[:1]:                 # the hidden tests (the tools' own tests need the reference)
-                shutil.copytree(os.path.join(hidden_from, h), os.path.join(copy, h), dirs_exist_ok=True)
+            shutil.rmtree(os.path.join(copy, "tests"))
+            shutil.copytree(os.path.join(reference, "tests"), os.path.join(copy, "tests"),
+                            ignore=shutil.ignore_patterns("__pycache__", "test_course.py", "test_reference.py"))
+            shutil.copy2(os.path.join(reference, "setup.cfg"), os.path.join(copy, "setup.cfg"))
             tree = copy
         rows, total = [], 0.0
         for a in (a for a in ASSIGNMENTS if a.name in names):
-            _, outcomes, _ = run_pytest(tree, ["-m", a.name, "tests"])
+            _, outcomes, _ = run_pytest(tree, ["-m", a.name, "--continue-on-collection-errors", "tests"])
             passed = sum(o.passed and not o.skipped for o in outcomes)
             score = a.points * passed / len(outcomes) if outcomes else None
             total += score or 0.0
@@ -356,13 +366,13 @@ def check_student(tree: str, root: str = ROOT, echo=print) -> list[str]:
     for name in stubbed:
         _, outcomes, out = run_pytest(tree, ["-m", name, "tests"])
         failed = [o for o in outcomes if not o.passed and not o.skipped]
-        named = {stub_error(o.message) for o in failed}
+        named = {n for n in map(stub_error, (o.message for o in failed)) if n}
         if not failed:
             problems.append(f"pytest -m {name}: nothing failed")
         for o in failed:
             if (stub_error(o.message) or ("",))[0] != name:
                 problems.append(f"pytest -m {name}: {o.test} failed on something else: {o.message}")
-        missing = {r.function for r in found if r.assignment == name} - {f for _, f in named if f}
+        missing = {r.function for r in found if r.assignment == name} - {f for _, f in named}
         problems += [f"pytest -m {name}: no test fails on the stub of {f}" for f in sorted(missing)]
         echo(f"pytest -m {name}: {len(failed)} failed on its stubs, "
              f"{sum(o.skipped for o in outcomes)} skipped, {sum(o.passed and not o.skipped for o in outcomes)} passed")
@@ -505,16 +515,21 @@ def mutation_matrix(mutants: list[Mutant], root: str = ROOT, echo=print) -> list
 
 # ----------------------------------------------------------------------------- command line
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):           # argparse's usage errors become one line, as everywhere else
+        raise CourseError(message)
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minireason.course", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m minireason.course", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="the assignments, their functions and points")
     p = sub.add_parser("student", help="write a student tree")
     p.add_argument("out")
     p.add_argument("--only", default=",".join(NAMES), help="comma-separated assignments to stub (default: all)")
     p = sub.add_parser("grade", help="run each assignment's tests and score them")
     p.add_argument("tree", nargs="?", default=".")
-    p.add_argument("--hidden", default=None, help="the reference tree whose hidden tests to add")
+    p.add_argument("--reference", default=None, help="grade with this reference tree's tests (hidden ones included)")
     p.add_argument("--json", default=None, help="also write the scores to this file")
     p = sub.add_parser("check", help="check a student tree's contract (see check_student)")
     p.add_argument("tree")
@@ -522,15 +537,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("-a", "--assignment", default=None)
     p.add_argument("--fast", action="store_true", help="only the first mutant of each assignment")
     p.add_argument("--json", default=None, help="also write the matrix to this file")
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         if args.command == "list":
-            found = all_regions()
+            student = os.path.join(ROOT, MANIFEST)
+            listed = ({a["name"]: a["functions"] for a in json.load(open(student))["assignments"]}
+                      if os.path.exists(student) else None)
+            found = all_regions() if listed is None else []
             for a in ASSIGNMENTS:
-                fns = [f"{r.path}:{r.function}" for r in found if r.assignment == a.name]
+                fns = listed[a.name] if listed else [f"{r.path}:{r.function}" for r in found if r.assignment == a.name]
                 print(f"{a.name} ({a.points} points, `pytest -m {a.name}`): {a.title}")
                 print("".join(f"    {f}\n" for f in fns), end="")
-            print(f"{len(found)} graded functions")
+            print(f"{sum(len(v) for v in listed.values()) if listed else len(found)} graded functions")
         elif args.command == "student":
             only = tuple(a for a in args.only.split(",") if a)
             info = write_student_tree(args.out, only)
@@ -539,7 +557,7 @@ def main(argv: list[str]) -> int:
                   f"{', '.join(HIDDEN)} (hidden tests, mutants, the tools' tests); "
                   f"grading manifest {os.path.join(args.out, MANIFEST)}")
         elif args.command == "grade":
-            scores = grade(args.tree, args.hidden)
+            scores = grade(args.tree, args.reference)
             if args.json:
                 with open(args.json, "w") as f:
                     json.dump(scores, f, indent=2)
@@ -556,6 +574,8 @@ def main(argv: list[str]) -> int:
             problems = check_mutants(mutants)
             for p in problems:
                 print(f"problem: {p}")
+            if problems:
+                return 1
             if args.assignment:
                 if args.assignment not in NAMES:
                     raise CourseError(f"unknown assignment {args.assignment!r}; choose from {', '.join(NAMES)}")
@@ -576,8 +596,8 @@ def main(argv: list[str]) -> int:
             print(f"{n - sum(r['mutant'] != '' for r in bad)} of {n} mutants caught; reference "
                   + ("passes" if all(r["result"] == "passes" for r in rows if not r["mutant"]) else "FAILS"))
             return 1 if bad or problems else 0
-    except CourseError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (CourseError, OSError, ValueError, subprocess.TimeoutExpired) as e:
+        print(f"error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 2
     return 0
 

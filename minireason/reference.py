@@ -37,6 +37,7 @@ def attention(attn, x, positions, mask, cache=None, index=0):
     call's keys and values are written at [index, index + S) and the queries attend to all L of them.
     Returns (y [N, S, D], (k, v)).
     """
+    # BEGIN WITHHELD transformer: it is the textbook answer to model.attention
     n, s, d = x.shape
     h = attn.n_heads
     q, k, v = jnp.split(attn.qkv(x), 3, axis=-1)                              # each [N, S, D]
@@ -51,6 +52,7 @@ def attention(attn, x, positions, mask, cache=None, index=0):
     y = jax.nn.softmax(scores, axis=-1) @ v                                   # [N, H, S, Dh]
     y = y.transpose(0, 2, 1, 3).reshape(n, s, d)                              # [N, S, D]
     return attn.out(y), (k, v)
+    # END WITHHELD
 
 
 def transformer(model, tokens, positions, mask, cache=None, index=0):
@@ -88,6 +90,7 @@ def generate_simple(graphdef, params, key, prompts, temperature: float, completi
     `lax.fori_loop`. A row that has written `eos_id` writes `pad_id` from then on. `temperature` is a
     Python float (0: greedy); under jit, make it, like the lengths and ids, a static argument.
     """
+    # BEGIN WITHHELD sampler: it is the textbook answer to sampling.decode_step
     model = nnx.merge(graphdef, params)
     n, p = prompts.shape
     length = p + completion_len
@@ -119,3 +122,4 @@ def generate_simple(graphdef, params, key, prompts, temperature: float, completi
              jnp.full((n, completion_len), pad_id, jnp.int32))  # [N, T] completion tokens
     _, _, _, done, tokens = jax.lax.fori_loop(0, completion_len, step, state)
     return Rollout(tokens, completion_mask(tokens, eos_id), done)
+    # END WITHHELD

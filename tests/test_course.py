@@ -66,6 +66,8 @@ def test_the_student_tree_stubs_every_region_and_leaves_the_hidden_tests_out(stu
     out, info = student
     assert not os.path.exists(os.path.join(out, "tests", "course", "hidden"))
     assert not os.path.exists(os.path.join(out, "tests", "test_course.py"))
+    reference = open(os.path.join(out, "minireason", "reference.py")).read()
+    assert "is withheld from the student tree" in reference and "dynamic_update_slice" not in reference
     assert os.path.exists(os.path.join(out, "tests", "course", "snapshots"))
     for r in course.all_regions():
         text = open(os.path.join(out, r.path)).read()
@@ -116,7 +118,8 @@ def test_restoring_the_student_tree_gives_the_reference_byte_for_byte(student, t
     copy = str(tmp_path / "copy")
     shutil.copytree(out, copy)
     changed = course.restore_tree(copy)
-    assert changed == sorted({r.path for r in course.all_regions()})
+    assert changed == sorted({r.path for r in course.all_regions(withheld=True)})
+    assert "minireason/reference.py" in changed                    # its textbook versions are withheld
     for path in course.source_files():
         if not course.is_hidden(path):
             assert open(os.path.join(copy, path), "rb").read() == open(os.path.join(ROOT, path), "rb").read(), path
@@ -151,7 +154,7 @@ def test_in_the_student_tree_an_assignment_fails_only_on_its_own_stubs(student):
     named = [course.stub_error(line) for line in row["failed"]]
     assert all(n is not None and n[0] == "testtime" for n in named)
     assert {n[1] for n in named} == {"pass_at_k", "majority_vote", "rank"}
-    (hidden,) = course.grade(out, hidden_from=ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
+    (hidden,) = course.grade(out, reference=ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
     assert hidden["tests"] == row["tests"] + 1 and hidden["passed"] == 0     # test_hidden.py's testtime test
     (row,) = course.grade(ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
     assert row["score"] == row["points"] and row["passed"] == row["tests"]

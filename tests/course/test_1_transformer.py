@@ -120,6 +120,20 @@ def test_attention_writes_the_cache_at_index():
     assert np.all(np.asarray(k2)[0, 0, [0, 1, 2, 5]] == 0.0) and np.all(np.asarray(v2)[0, 0, [0, 1, 2, 5]] == 7.0)
 
 
+def test_attention_writes_the_cache_under_jit_at_a_traced_index():
+    """The sampler calls attention inside compiled loops, where `index` is a traced value: the write must
+    work there (a Python slice `cache[..., index:index + S]` cannot take a traced index)."""
+    rng = np.random.default_rng(15)
+    q = k = v = normal(rng, 1, 2, 1, 4)
+    cache = (normal(rng, 1, 2, 6, 4), normal(rng, 1, 2, 6, 4))
+    bias = jnp.zeros((1, 1, 1, 6))
+    eager = model_lib.attention(q, k, v, bias, cache, 4)
+    jitted = jax.jit(model_lib.attention)(q, k, v, bias, cache, jnp.int32(4))
+    for a, b in zip(jax.tree_util.tree_leaves(eager), jax.tree_util.tree_leaves(jitted)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(jitted[1][0])[0, :, 4], np.asarray(k)[0, :, 0])
+
+
 def test_attention_is_the_textbook_formula():
     """softmax(q k^T / sqrt(Dh) + bias) v, written out in numpy; and one visible key returns its value."""
     _, q, k, v, mask = attention_inputs(15, 3, 3)

@@ -2,8 +2,8 @@
 
 The public tests compare against stored snapshots, whose values a student can read; these compare
 the student's functions with plain numpy versions written here, on inputs drawn afresh from seeds
-and shapes the public tests do not use. `python -m minireason.course grade TREE --hidden REFERENCE`
-copies this folder into a scratch copy of the student's tree and grades with it.
+and shapes the public tests do not use. `python -m minireason.course grade TREE --reference REFERENCE`
+grades a submission with the reference tree's tests, this folder included.
 """
 import jax.numpy as jnp
 import numpy as np
