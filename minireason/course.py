@@ -170,7 +170,8 @@ def source_files(root: str = ROOT) -> list[str]:
             pass
     found = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        dirs[:] = sorted(d for d in dirs if not (d in SKIP_DIRS and (d != "runs" or folder == root))
+                         and not d.endswith(".egg-info"))
         found += [os.path.relpath(os.path.join(folder, f), root) for f in files]
     return sorted(found)
 

@@ -145,7 +145,8 @@ def test_bad_student_tree_requests_are_one_line_errors(student, tmp_path):
 
 
 def test_in_the_student_tree_an_assignment_fails_only_on_its_own_stubs(student):
-    """`pytest -m testtime` fails on testtime's stubs, and grading scores it 0 (the reference: full marks);
+    """`pytest -m testtime` fails on testtime's stubs, and grading scores it 0 (the reference's full marks
+    are checked by CI's mutation matrix, whose reference rows must pass);
     tests of other code that need a stub are skipped, naming it; the pipeline stops with one line naming
     the first missing function."""
     out, _ = student
@@ -156,8 +157,6 @@ def test_in_the_student_tree_an_assignment_fails_only_on_its_own_stubs(student):
     assert {n[1] for n in named} == {"pass_at_k", "majority_vote", "rank"}
     (hidden,) = course.grade(out, reference=ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
     assert hidden["tests"] == row["tests"] + 1 and hidden["passed"] == 0     # test_hidden.py's testtime test
-    (row,) = course.grade(ROOT, names=("testtime",), echo=lambda *a: None)["assignments"]
-    assert row["score"] == row["points"] and row["passed"] == row["tests"]
     code, outcomes, _ = course.run_pytest(out, ["tests/test_losses.py"])
     skipped = [o for o in outcomes if o.skipped]
     assert code == 0 and skipped and all(o.message.startswith("needs losses: ") for o in skipped)

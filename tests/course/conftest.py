@@ -40,6 +40,8 @@ class Snapshot:
             for key in sorted(arrays):
                 got, want = arrays[key], stored[key]
                 assert got.shape == want.shape, f"snapshot {name}[{key}]: shape {got.shape}, expected {want.shape}"
+                assert got.dtype.kind == want.dtype.kind, \
+                    f"snapshot {name}[{key}]: dtype {got.dtype}, expected a {want.dtype} (int, float and bool differ)"
                 if np.issubdtype(want.dtype, np.floating) and not self.exact:
                     np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"snapshot {name}[{key}]")
                 else:
