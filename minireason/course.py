@@ -276,6 +276,18 @@ def skipped_for_stub(message: str) -> tuple[str, str] | None:
     return (m[1], m[2]) if m else None
 
 
+def run_script(main, argv: list[str]) -> int:
+    """main(argv) of train.py, sample.py or verify.py; a course stub's NotImplementedError (a function left
+    for the student) becomes one `error:` line and exit status 2, anything else propagates."""
+    try:
+        return main(argv)
+    except NotImplementedError as e:
+        if STUB_NOTE not in str(e):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
 def stub_error(text: str) -> tuple[str, str] | None:
     """(assignment, function) if `text` (an exception's message or a test's output) holds a stub's message."""
     m = re.search(r"\b(" + "|".join(NAMES) + r"): ([\w.]+) " + re.escape(STUB_NOTE), text)
