@@ -187,7 +187,8 @@ def budget_table(runs: str) -> str:
 FILES = (
     ("minireason/tasks/__init__.py", "test_split.py, test_family_contract.py"),
     ("minireason/tasks/arith.py", "test_tasks.py"), ("minireason/tasks/code.py", "test_code_tasks.py"),
-    ("minireason/tasks/write.py", "test_write_tasks.py"), ("minireason/lang.py", "test_lang.py"),
+    ("minireason/tasks/write.py", "test_write_tasks.py"), ("minireason/tasks/respelled.py", "test_transfer.py"),
+    ("minireason/lang.py", "test_lang.py"),
     ("minireason/traces.py", "test_traces.py"), ("minireason/corpus.py", "test_tokenizer.py"),
     ("minireason/tokenizer.py", "test_tokenizer.py"), ("minireason/model.py", "test_model.py"),
     ("minireason/reference.py", "test_reference.py"), ("minireason/pretrain.py", "test_smoke.py"),
@@ -200,9 +201,10 @@ FILES = (
     ("minireason/runfolder.py", "test_checkpoint.py"), ("minireason/load.py", "test_tools.py"),
     ("minireason/alarms.py", "test_alarms.py"), ("minireason/testtime.py", "test_testtime.py"),
     ("minireason/plots.py", "test_plots.py"), ("minireason/report.py", "test_report.py"),
-    ("minireason/compare.py", "test_compare.py"), ("minireason/course.py", "test_course.py, course/"),
+    ("minireason/compare.py", "test_compare.py"), ("minireason/transfer.py", "test_transfer.py"),
+    ("minireason/course.py", "test_course.py, course/"),
     ("train.py", "test_cli.py"), ("sample.py", "test_tools.py"), ("verify.py", "test_tools.py"),
-    ("bench/tables.py", "test_tables.py"),
+    ("bench/tables.py", "test_tables.py"), ("bench/transfer.py", "test_transfer.py"),
 )
 
 

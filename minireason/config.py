@@ -33,6 +33,9 @@ class DataConfig:
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
     style_weights: tuple[float, ...] = (0.38, 0.45, 0.17)
+    # Transfer dials (see transfer.py), per family in data.families order; empty: as above for every family.
+    corpus_weights: tuple[float, ...] = ()   # each family's share of the pretraining corpus (exposure)
+    reflect_share: tuple[float, ...] = ()    # each family's share of reflective traces (direct:step kept as above)
     step_noise: float = 0.03       # chance that a written step (step-by-step style) is wrong
     first_pass_error: float = 0.3  # reflective traces: chance a step's first pass is wrong (then caught)
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
@@ -185,8 +188,23 @@ def demo_transfer() -> Config:
                                rl=dataclasses.replace(base.rl, families=("countdown", "sum")))
 
 
+def transfer() -> Config:
+    """The transfer experiment's unit run (bench/transfer.py sweeps its dials; transfer.py measures):
+    the demo's model and pretraining on three arithmetic families and one code family, `write`, at
+    difficulties 1-2, with RL on the arithmetic families only, so `write` is the held-out target. RL is
+    half the demo's (60 steps at lr 2e-4) so that a sweep of many such runs fits on 2 CPU cores."""
+    return Config(
+        preset="transfer",
+        data=DataConfig(families=("countdown", "sum", "add", "write"), family_weights=(0.25, 0.2, 0.2, 0.35),
+                        difficulties=(1, 2), prompt_len=20),
+        rl=RLConfig(steps=60, lr=2e-4, families=("countdown", "sum", "add"), samples_every=10, eval_every=10,
+                    eval_problems=64, checkpoint_every=20),
+        eval=EvalConfig(problems_per_difficulty=48),
+    )
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
-           "demo-transfer": demo_transfer, "gpu": gpu}
+           "demo-transfer": demo_transfer, "transfer": transfer, "gpu": gpu}
 
 
 def preset(name: str) -> Config:
@@ -282,6 +300,12 @@ def validate(cfg: Config) -> Config:
         (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(FAMILIES)}"),
         (all(f in d.families for f in r.families) and len(set(r.families)) == len(r.families),
          "rl.families: distinct families that are also in data.families (RL needs a pretrained base)"),
+        (not d.corpus_weights or (len(d.corpus_weights) == len(d.families) and min(d.corpus_weights) >= 0
+                                  and sum(d.corpus_weights) > 0),
+         "data.corpus_weights: empty, or one non-negative weight per family of data.families, not all zero"),
+        (not d.reflect_share or (len(d.reflect_share) == len(d.families)
+                                 and all(0 <= x <= 1 for x in d.reflect_share)),
+         "data.reflect_share: empty, or one share in [0, 1] per family of data.families"),
         (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,
          "data.style_weights: three non-negative weights (direct, step, reflective)"),
         (all(x in (1, 2, 3) for x in d.difficulties) and d.difficulties, "data.difficulties: levels in 1..3"),

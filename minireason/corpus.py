@@ -43,17 +43,33 @@ def prompt_text(problem: dict) -> str:
     return FAMILIES[problem["family"]].prompt(problem) + "<think>"
 
 
-def make_examples(data: DataConfig, seed: int, n: int, heldout: bool = False) -> list[Example]:
-    """n worked traces: family by data.family_weights, difficulty uniform, style by data.style_weights."""
-    rng = np.random.default_rng([seed, 17, int(heldout)])
-    fam_p = np.asarray(data.family_weights, float) / sum(data.family_weights)
+def style_probabilities(data: DataConfig) -> np.ndarray:
+    """[families, 3] chance of each style (direct, step, reflect) per family of data.families: the
+    style_weights, or, where data.reflect_share sets a family's reflective share r, r for reflect and
+    1 - r split between direct and step in the style_weights' ratio."""
     style_p = np.asarray(data.style_weights, float) / sum(data.style_weights)
+    out = np.tile(style_p, (len(data.families), 1))
+    for i, r in enumerate(data.reflect_share):
+        one_shot = np.asarray(data.style_weights[:2], float)
+        one_shot = one_shot / one_shot.sum() if one_shot.sum() > 0 else np.array([0.5, 0.5])
+        out[i] = [*(one_shot * (1 - r)), r]
+    return out
+
+
+def make_examples(data: DataConfig, seed: int, n: int, heldout: bool = False) -> list[Example]:
+    """n worked traces: family by data.corpus_weights (or data.family_weights), difficulty uniform, style
+    by style_probabilities."""
+    rng = np.random.default_rng([seed, 17, int(heldout)])
+    weights = data.corpus_weights or data.family_weights
+    fam_p = np.asarray(weights, float) / sum(weights)
+    style_p = style_probabilities(data)
     noise = noise_of(data)
     out = []
     for _ in range(n):
-        family = data.families[rng.choice(len(fam_p), p=fam_p)]
+        f = rng.choice(len(fam_p), p=fam_p)
+        family = data.families[f]
         difficulty = int(rng.choice(data.difficulties))
-        style = STYLES[rng.choice(3, p=style_p)]
+        style = STYLES[rng.choice(3, p=style_p[f])]
         problem = sample_problem(rng, family, difficulty, heldout, data.heldout_percent)
         out.append(Example(prompt_text(problem), FAMILIES[family].trace(problem, style, rng, noise),
                            problem, style))

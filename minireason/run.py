@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling
+from minireason import transfer
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
 from minireason.metrics import fmt
@@ -76,6 +77,7 @@ def adopt_base(cfg: Config, out: str, base: str) -> None:
         log.write(row)
     if mine["eval"] == theirs["eval"] and os.path.exists(os.path.join(base, "eval_base.json")):
         shutil.copy2(os.path.join(base, "eval_base.json"), os.path.join(out, "eval_base.json"))
+    transfer.write_reference(out, base)      # a finished base run is the transfer measures' reference
 
 
 def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
@@ -351,8 +353,13 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print, base: str | Non
     wall["total"] = time.time() - t_total
 
     summary = make_summary(base_eval, final_eval, wall)
+    block = transfer.summary_block(cfg, summary, out)     # None unless rl.families leaves a family out
+    if block is not None:
+        summary["transfer"] = block
     runfolder.write_json(os.path.join(out, "summary.json"), summary)
     echo(format_summary(summary))
+    if block is not None:
+        echo(transfer.format_block(block))
     if plots.available():
         plots.training_curves(log.rows(), os.path.join(out, "plots", "training.png"))
         echo(f"training curves: {os.path.join(out, 'plots', 'training.png')}")

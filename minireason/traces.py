@@ -10,6 +10,10 @@ THINKING is a space-separated sequence of items:
     check E=V no
     wait             a revision: the step before it is dropped and redone by the steps after it
 
+The transfer experiment's *own-notation* families (tasks/respelled.py) spell the same items with
+markers of their own, `test E=V pass|fail` and `redo`; the parser reads both spellings as the same
+items (CHECK_WORDS, WAIT_WORDS), so reflection is counted alike.
+
 The three styles of the corpus are recognisable from these items alone:
     direct      no items at all                          `</think><answer>579</answer>`
     step        steps only                               `9+6=15 7+8+1=16</think><answer>165</answer>`
@@ -32,6 +36,9 @@ _INT = r"-?[0-9]+"
 _EXPR_RE = re.compile(rf"^{_INT}(?:[+-][0-9]+)*\Z", re.ASCII)
 _STEP_RE = re.compile(rf"^(?:([a-z])=)?({_INT}(?:[+-][0-9]+)*)=({_INT})\Z", re.ASCII)
 MAX_DIGITS = 12    # longer numbers are treated as unparsable (the model's output is untrusted)
+# A check word and its verdicts (True = the values agree): the shared spelling, then the own-notation one.
+CHECK_WORDS = {"check": {"ok": True, "no": False}, "test": {"pass": True, "fail": False}}
+WAIT_WORDS = ("wait", "redo")
 
 
 class Step(NamedTuple):
@@ -129,15 +136,15 @@ def items(thinking: str) -> list[Item]:
     out, i = [], 0
     while i < len(pieces):
         piece = pieces[i]
-        if piece == "check":
+        if piece in CHECK_WORDS:
             step = parse_step(pieces[i + 1]) if i + 1 < len(pieces) else None
             verdict = pieces[i + 2] if i + 2 < len(pieces) else None
-            if step is not None and verdict in ("ok", "no"):
-                out.append(Item(" ".join(pieces[i:i + 3]), Check(step, verdict == "ok")))
+            if step is not None and verdict in CHECK_WORDS[piece]:
+                out.append(Item(" ".join(pieces[i:i + 3]), Check(step, CHECK_WORDS[piece][verdict])))
                 i += 3
                 continue
             out.append(Item(piece, Unknown("malformed check")))
-        elif piece == "wait":
+        elif piece in WAIT_WORDS:
             out.append(Item(piece, Wait()))
         else:
             step = parse_step(piece)

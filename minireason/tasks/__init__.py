@@ -26,6 +26,7 @@ import numpy as np
 
 from minireason.tasks.arith import AddFamily, CountdownFamily, SubFamily, SumFamily
 from minireason.tasks.code import TraceFamily
+from minireason.tasks.respelled import VARIANTS, Respelled
 from minireason.tasks.write import WriteFamily
 
 STYLES = ("direct", "step", "reflect")   # the trace style mixture, in DataConfig.style_weights order
@@ -60,7 +61,10 @@ class Family(Protocol):
     def revision_fixed(self, p: dict, revision) -> bool:
         """Whether a `wait` revision (traces.Revision) turned a wrong value into a right one."""
 
-FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily(), WriteFamily())}
+PLAIN_FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily(),
+                                       WriteFamily())}
+# and each respelled for the transfer experiment's notation dial: `write-own`, `write-own-prompt`, ...
+FAMILIES = {**PLAIN_FAMILIES, **{v.name: v for f in PLAIN_FAMILIES.values() for v in (Respelled(f, k) for k in VARIANTS)}}
 
 
 def family_of(problem: dict):
@@ -68,9 +72,14 @@ def family_of(problem: dict):
     return FAMILIES[problem["family"]]
 
 
+def split_family(name: str) -> str:
+    """The family whose split a family shares: itself, or the plain family of a respelled one."""
+    return getattr(FAMILIES[name], "split_as", name)
+
+
 def split_key(problem: dict) -> str:
     """The problem's canonical form, prefixed with its family: what the held-out split hashes."""
-    return f"{problem['family']}:{family_of(problem).split_key(problem)}"
+    return f"{split_family(problem['family'])}:{family_of(problem).split_key(problem)}"
 
 
 def heldout_percent(family: str, percent: int) -> int:
@@ -105,7 +114,7 @@ def heldout_set(seed: int, families, difficulties, n_per: int, percent: int) -> 
     out = []
     for family in families:
         for difficulty in difficulties:
-            rng = np.random.default_rng([seed, 7919, zlib.crc32(family.encode()), difficulty])
+            rng = np.random.default_rng([seed, 7919, zlib.crc32(split_family(family).encode()), difficulty])
             seen, misses = set(), 0
             while len(seen) < n_per and misses < 1000:     # 1000 draws in a row with no new key: all found
                 p = sample_problem(rng, family, difficulty, True, percent)
@@ -136,6 +145,11 @@ def problem_from_prompt(text: str, families) -> dict | None:
 
 
 def _read_prompt(name: str, text: str) -> dict | None:
+    family = FAMILIES[name]
+    if isinstance(family, Respelled):          # a respelled family reads its plain family's prompts
+        inner = family.strip_prompt(text)
+        p = None if inner is None else _read_prompt(family.inner.name, inner)
+        return None if p is None else {**p, "family": name}
     record = {"family": name, "difficulty": 0}
     if name == "countdown" and (m := re.fullmatch(r"reach ([0-9]{1,4}) with ([1-9][0-9]?( [1-9]){1,3})", text)):
         return {**record, "target": int(m.group(1)), "numbers": [int(x) for x in m.group(2).split()]}

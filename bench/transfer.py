@@ -1,0 +1,422 @@
+"""The transfer sweep: does reasoning learned by RL on arithmetic carry over to code, and under which
+conditions? Runs the grid of one or more dials x seeds with the `transfer` preset, one row per
+(run, held-out family) in OUT/rows.jsonl, then prints the table and draws the plot.
+
+    python bench/transfer.py --dial exposure --seeds 0 1 2            # one dial
+    python bench/transfer.py --dial all --seeds 0 1 2                 # every dial
+    python bench/transfer.py --dial diversity --values 1 3 --seeds 0  # chosen values
+    python bench/transfer.py --table                                  # the stored rows only, no runs
+    python bench/transfer.py --dial all --set rl.steps=200 --set model.d_model=256 --out runs/transfer-gpu
+
+The target is `write` (code); the sources are the arithmetic families. Each condition is two runs on
+the same base model: the *reference* (RL on every family, the target included) and the *held-out* run
+(`train.py --base REF`, RL on the sources only), so every held-out row carries its recovered shares
+(minireason/transfer.py). Dials and their values (the first value of each is the preset's own):
+
+    exposure    the target's share of the pretraining corpus              0.35 0.05 0.01
+    reflect     the share of the target's traces that reflect               0.17 0.5 0.0
+    notation    the target's markers / prompt: shared, own, own-prompt      shared own own-prompt
+    diversity   RL on 1, 2 or 3 arithmetic source families                  3 2 1
+    edge        the target difficulty the measures are read at              1 2 3  (from the default runs,
+                beside the base model's pass@1 and pass@16 there: edge.json of the reference run)
+
+Stopping and going on: a run folder with a summary is done; one without is resumed (`--resume`), so a
+sweep stopped by Ctrl-C or a killed process continues where it stopped when the same command is run
+again. OUT/sweep.json fixes the sweep's preset and --set overrides: another config into the same OUT
+is refused. Each row records the hash of the code that made it; the table and the plot say when the
+rows come from more than one code version (`--strict` leaves out the rows of other versions).
+
+Wall time on 2 CPU cores: see docs/transfer.md (about 4 minutes for the reference and 2-3 minutes for
+each held-out run of a condition).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from minireason import config as config_lib, plots, runfolder, transfer  # noqa: E402
+
+TARGET = "write"
+SOURCES = ("countdown", "sum", "add")
+DIALS = {
+    "exposure": ("0.35", "0.05", "0.01"),
+    "reflect": ("0.17", "0.5", "0.0"),
+    "notation": ("shared", "own", "own-prompt"),
+    "diversity": ("3", "2", "1"),
+    "edge": ("1", "2", "3"),
+}
+DEFAULT_OUT = os.path.join(ROOT, "runs", "transfer")
+
+
+class SweepError(Exception):
+    """A bad dial, value or output folder; one line for the user."""
+
+
+def code_version() -> str:
+    """A hash of the code that makes the numbers (minireason/ and train.py): rows remember it."""
+    h = hashlib.sha256()
+    paths = [os.path.join(ROOT, "train.py")]
+    for folder, _, files in sorted(os.walk(os.path.join(ROOT, "minireason"))):
+        paths += [os.path.join(folder, f) for f in sorted(files) if f.endswith(".py")]
+    for p in sorted(paths):
+        h.update(os.path.relpath(p, ROOT).encode())
+        with open(p, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:12]
+
+
+def base_config(preset: str, sets: list[str]):
+    """The sweep's config before any dial: the preset with the --set overrides."""
+    cfg = config_lib.preset(preset)
+    for item in sets:
+        key, _, value = item.partition("=")
+        cfg = config_lib.override(cfg, key, value)
+    return config_lib.validate(cfg)
+
+
+def condition(cfg, dial: str, value: str) -> tuple[str, list[str], tuple[str, ...]]:
+    """(base tag, the data overrides that make its base model, the RL source families) of one dial value."""
+    d = cfg.data
+    if dial == "exposure":
+        share = float(value)
+        if not 0 < share < 1:
+            raise SweepError(f"exposure: {value} is not a share in (0, 1)")
+        over = transfer.exposure_fields(d, TARGET, share=share)
+        own = d.family_weights[d.families.index(TARGET)] / sum(d.family_weights)
+        tag = "default" if abs(share - own) < 1e-9 else f"exposure{value}"
+        return tag, [] if tag == "default" else [f"{k}={v}" for k, v in over.items()], SOURCES
+    if dial == "reflect":
+        share = float(value)
+        if not 0 <= share <= 1:
+            raise SweepError(f"reflect: {value} is not a share in [0, 1]")
+        over = transfer.exposure_fields(d, TARGET, reflect=share)
+        own = d.style_weights[2] / sum(d.style_weights)
+        tag = "default" if abs(share - own) < 1e-9 else f"reflect{value}"
+        return tag, [] if tag == "default" else [f"{k}={v}" for k, v in over.items()], SOURCES
+    if dial == "notation":
+        if value not in DIALS["notation"]:
+            raise SweepError(f"notation: choose from {', '.join(DIALS['notation'])}, not {value!r}")
+        if value == "shared":
+            return "default", [], SOURCES
+        families = ",".join(f"{TARGET}-{value}" if f == TARGET else f for f in d.families)
+        return f"notation-{value}", [f"data.families={families}"], SOURCES
+    if dial == "diversity":
+        if value not in ("1", "2", "3"):
+            raise SweepError(f"diversity: choose 1, 2 or 3 source families, not {value!r}")
+        return "default", [], SOURCES[:int(value)]
+    if dial == "edge":
+        if not value.isdigit() or int(value) not in d.difficulties:
+            raise SweepError(f"edge: choose a difficulty of {d.difficulties}, not {value!r}")
+        return "default", [], SOURCES
+    raise SweepError(f"unknown dial {dial!r}; choose from {', '.join(DIALS)} or all")
+
+
+def target_of(families: str | tuple) -> str:
+    """The target's name in a run's families (`write`, or its respelled `write-own...`)."""
+    names = families.split(",") if isinstance(families, str) else families
+    return next(f for f in names if f.split("-")[0] == TARGET)
+
+
+class Sweep:
+    """The runs of a sweep in OUT: each condition's reference and held-out run, resumable."""
+
+    def __init__(self, out: str, preset: str, sets: list[str], echo=print, runner=None):
+        self.out, self.preset, self.sets, self.echo = out, preset, list(sets), echo
+        self.cfg = base_config(preset, sets)
+        self.runner = runner or self._train
+        self.code = code_version()
+        os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+        meta_path = os.path.join(out, "sweep.json")
+        meta = {"preset": preset, "sets": self.sets}
+        if os.path.exists(meta_path):
+            stored = runfolder.read_json(meta_path)
+            if stored != meta:
+                raise SweepError(f"{out} holds a sweep of preset {stored['preset']} with --set "
+                                 f"{' '.join(stored['sets']) or '(none)'}; pick another --out for this config")
+        else:
+            runfolder.write_json(meta_path, meta)
+        self.rows_path = os.path.join(out, "rows.jsonl")
+
+    def _train(self, args: list[str], folder: str) -> None:
+        """One train.py run (its output in folder/train.log); SweepError when it fails."""
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "train.log"), "a") as log:
+            rc = subprocess.call([sys.executable, os.path.join(ROOT, "train.py"), *args], stdout=log,
+                                 stderr=subprocess.STDOUT, cwd=ROOT)
+        if rc:
+            raise SweepError(f"train.py {' '.join(args)} failed (exit {rc}); see {folder}/train.log")
+
+    def ensure(self, name: str, args: list[str]) -> str:
+        """The finished run folder OUT/runs/NAME: made, resumed, or found done."""
+        folder = os.path.join(self.out, "runs", name)
+        if os.path.exists(os.path.join(folder, "summary.json")):
+            return folder
+        resume = os.path.exists(os.path.join(folder, "config.json"))
+        if not resume and os.path.exists(folder):
+            shutil.rmtree(folder)              # killed before its config was written: start again
+        self.echo(f"{'resuming' if resume else 'running'} {name}")
+        if resume:
+            self.runner(["--resume", "--out", folder], folder)
+        else:
+            self.runner(["--preset", self.preset, *[f"--{s}" for s in self.sets], *args, "--out", folder], folder)
+        return folder
+
+    def reference(self, tag: str, data_sets: list[str], seed: int) -> str:
+        """The reference run of a base (RL on every family, the target included)."""
+        return self.ensure(f"{tag}-seed{seed}-ref", [f"--seed={seed}", *[f"--{s}" for s in data_sets],
+                                                     "--rl.families="])
+
+    def heldout(self, tag: str, data_sets: list[str], sources, seed: int) -> str:
+        ref = self.reference(tag, data_sets, seed)
+        name = f"{tag}-seed{seed}-rl-{'+'.join(sources)}"
+        return self.ensure(name, [f"--seed={seed}", *[f"--{s}" for s in data_sets],
+                                  f"--rl.families={','.join(sources)}", "--base", ref])
+
+    def edge(self, seed: int) -> dict:
+        """The default base model's pass@1 / pass@16 on the target per difficulty (cached in edge.json)."""
+        ref = self.reference("default", [], seed)
+        path = os.path.join(ref, "edge.json")
+        if not os.path.exists(path):
+            self.echo(f"edge profile of the base model of seed {seed} (pass@16 on held-out {TARGET}) ...")
+            runfolder.write_json(path, transfer.edge_profile(ref, TARGET, echo=lambda *_: None))
+        return runfolder.read_json(path)
+
+    def point(self, dial: str, value: str, seed: int) -> list[dict]:
+        """Run (or find) one condition; its rows, one per held-out family."""
+        tag, data_sets, sources = condition(self.cfg, dial, value)
+        run = self.heldout(tag, data_sets, sources, seed)
+        summary = runfolder.read_json(os.path.join(run, "summary.json"))
+        block = summary.get("transfer")
+        if not block:
+            raise SweepError(f"{run}/summary.json has no transfer block")
+        edge = self.edge(seed) if dial == "edge" else None
+        rows = []
+        for family, m in block["targets"].items():
+            row = {"dial": dial, "value": value, "seed": seed, "family": family,
+                   "main": family.split("-")[0] == TARGET, "run": os.path.relpath(run, self.out),
+                   "reference": block["reference"] and os.path.relpath(block["reference"], self.out),
+                   "sources": block["sources"], "code": self.code_of(run),
+                   "config": runfolder.read_json(os.path.join(run, "config.json"))}
+            if dial == "edge":
+                m = {**m["by_difficulty"][value], "ti": None}
+                row["base_pass"] = edge[value]
+            row.update({k: m[k] for k in ("accuracy", "reflection_rate", "effective_reflection_rate",
+                                          "length_mean", "problems", "recovered_accuracy",
+                                          "recovered_reflection", "ti")})
+            rows.append(row)
+        return rows
+
+    def code_of(self, run: str) -> str:
+        """The code version that made a run: recorded when the sweep first saw it finish."""
+        path = os.path.join(run, "code.txt")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(self.code)
+        with open(path) as f:
+            return f.read().strip()
+
+    def rows(self) -> list[dict]:
+        return list(runfolder.Jsonl(self.rows_path).rows()) if os.path.exists(self.rows_path) else []
+
+    def record(self, rows: list[dict]) -> None:
+        """Append rows, replacing earlier rows of the same dial, value, seed and family."""
+        keys = {(r["dial"], r["value"], r["seed"], r["family"]) for r in rows}
+        kept = [r for r in self.rows() if (r["dial"], r["value"], r["seed"], r["family"]) not in keys]
+        tmp = self.rows_path + ".tmp"
+        with open(tmp, "w") as f:
+            for r in kept + rows:
+                f.write(json.dumps(r) + "\n")
+        os.replace(tmp, self.rows_path)
+
+
+def aggregate(rows: list[dict], key: str):
+    """(mean, min, max) of a row field over seeds; None where no seed has a value."""
+    values = [r[key] for r in rows if r[key] is not None]
+    if not values:
+        return None
+    return float(sum(values) / len(values)), min(values), max(values)
+
+
+def spread(stat, spec=".2f") -> str:
+    if stat is None:
+        return "–"
+    mean, lo, hi = stat
+    return f"{mean:{spec}} [{lo:{spec}}–{hi:{spec}}]"
+
+
+def pairs(rows: list[dict], key: str) -> str:
+    """Base -> final over seeds (means)."""
+    base = [r[key][0] for r in rows if r[key][0] is not None]
+    final = [r[key][1] for r in rows if r[key][1] is not None]
+    if not base or not final:
+        return "–"
+    return f"{sum(base) / len(base):.2f} → {sum(final) / len(final):.2f}"
+
+
+def table(rows: list[dict], main: bool = True) -> str:
+    """Markdown: one line per dial value, means over seeds with [min–max]."""
+    head = ("| dial | value | seeds | accuracy base → final | recovered accuracy | reflection base → final "
+            "| recovered reflection | TI |\n|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    groups: dict = {}
+    for r in rows:
+        if r["main"] == main:
+            groups.setdefault((r["dial"], r["value"], r["family"]), []).append(r)
+    order = {d: i for i, d in enumerate(DIALS)}
+    for (dial, value, family), rs in sorted(groups.items(), key=lambda kv: (
+            order.get(kv[0][0], 99), kv[0][2], DIALS.get(kv[0][0], ()).index(kv[0][1])
+            if kv[0][1] in DIALS.get(kv[0][0], ()) else 99)):
+        label = value if main else f"{value} ({family})"
+        lines.append(f"| {dial} | {label} | {len(rs)} | {pairs(rs, 'accuracy')} | "
+                     f"{spread(aggregate(rs, 'recovered_accuracy'))} | {pairs(rs, 'reflection_rate')} | "
+                     f"{spread(aggregate(rs, 'recovered_reflection'))} | {spread(aggregate(rs, 'ti'), '.0f')} |")
+    return "\n".join(lines)
+
+
+def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list[str]:
+    """The issue's bar, read off the rows: conditions where the target recovers >= `share` of both its
+    in-RL accuracy and reflection gains on every seed, and the dial values that recover <= `matched`."""
+    groups: dict = {}
+    for r in rows:
+        if r["main"]:
+            groups.setdefault((r["dial"], r["value"]), []).append(r)
+    lines = []
+    for (dial, value), rs in sorted(groups.items()):
+        acc, refl = [r["recovered_accuracy"] for r in rs], [r["recovered_reflection"] for r in rs]
+        if any(x is None for x in acc + refl):
+            tag = "undefined on some seed (no in-RL gain)"
+        elif min(acc) >= share and min(refl) >= share:
+            tag = f"recovers >= {share:.0%} on all {len(rs)} seeds"
+        elif max(acc) <= matched and max(refl) <= matched:
+            tag = f"recovers <= {matched:.0%} on all {len(rs)} seeds"
+        else:
+            tag = "in between"
+        lines.append(f"{dial}={value}: {tag}")
+    return lines
+
+
+def versions_note(rows: list[dict]) -> str:
+    codes = sorted({r["code"] for r in rows})
+    return "" if len(codes) <= 1 else f"note: these rows come from {len(codes)} code versions ({', '.join(codes)})"
+
+
+def plot(rows: list[dict], path: str) -> None:
+    """TI, recovered shares and the target's final reflection against each dial; error bars = seeds."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    main = [r for r in rows if r["main"]]
+    dials = [d for d in DIALS if any(r["dial"] == d for r in main)]
+    fig, axes = plt.subplots(3, len(dials), figsize=(3.2 * len(dials), 8), squeeze=False)
+    for j, dial in enumerate(dials):
+        values = [v for v in DIALS[dial] if any(r["dial"] == dial and r["value"] == v for r in main)]
+        values += sorted({r["value"] for r in main if r["dial"] == dial} - set(values))
+        x = range(len(values))
+        for i, (keys, ylabel) in enumerate([(("ti",), "TI"),
+                                            (("recovered_accuracy", "recovered_reflection"), "recovered share"),
+                                            (("reflection_final",), f"{TARGET} reflection (final)")]):
+            ax = axes[i][j]
+            for key in keys:
+                stats = []
+                for v in values:
+                    rs = [r for r in main if r["dial"] == dial and r["value"] == v]
+                    if key == "reflection_final":
+                        rs = [{**r, key: r["reflection_rate"][1]} for r in rs]
+                    stats.append(aggregate(rs, key))
+                xs = [k for k, s in zip(x, stats) if s is not None]
+                ys = [s[0] for s in stats if s is not None]
+                err = [[s[0] - s[1] for s in stats if s is not None], [s[2] - s[0] for s in stats if s is not None]]
+                ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=key.replace("recovered_", ""))
+            if i == 1:
+                ax.axhline(0.5, color="grey", lw=0.7, ls="--")
+                ax.axhline(0.15, color="grey", lw=0.7, ls=":")
+                ax.legend(fontsize=7)
+            ax.set_xticks(list(x), values)
+            ax.set_title(dial if i == 0 else "", fontsize=10)
+            if j == 0:
+                ax.set_ylabel(ylabel)
+    note = versions_note(rows)
+    fig.suptitle(f"transfer to held-out {TARGET}: mean and min-max over seeds" + (f"\n{note}" if note else ""),
+                 fontsize=10)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dial", default=None, help=f"{', '.join(DIALS)} or all")
+    ap.add_argument("--values", nargs="+", default=None, help="dial values (default: the dial's three)")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--out", default=DEFAULT_OUT, help="the sweep folder (rows.jsonl, runs/, transfer.png)")
+    ap.add_argument("--preset", default="transfer")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="a config override for every run, e.g. rl.steps=200 (repeatable)")
+    ap.add_argument("--table", action="store_true", help="print the stored rows' table and plot; run nothing")
+    ap.add_argument("--strict", action="store_true", help="leave out rows made by other code versions")
+    ap.add_argument("--plot", default=None, help="where to draw the plot (default OUT/transfer.png)")
+    args = ap.parse_args(argv)
+    if not args.table and args.dial is None:
+        ap.error("give --dial (or --table to show what is stored)")
+    if args.dial not in (None, "all", *DIALS):
+        ap.error(f"unknown dial {args.dial!r}; choose from {', '.join(DIALS)} or all")
+    if args.values and args.dial == "all":
+        ap.error("--values needs a single --dial")
+    for s in args.sets:
+        if "=" not in s:
+            ap.error(f"--set {s}: expected KEY=VALUE")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        sweep = Sweep(args.out, args.preset, args.sets)
+        if not args.table:
+            dials = list(DIALS) if args.dial == "all" else [args.dial]
+            plan = [(d, v, s) for s in args.seeds for d in dials for v in (args.values or DIALS[d])]
+            for d, v, _ in plan:
+                condition(sweep.cfg, d, v)              # every value checked before the first run
+            for i, (d, v, s) in enumerate(plan, 1):
+                sweep.echo(f"[{i}/{len(plan)}] {d}={v} seed {s}")
+                sweep.record(sweep.point(d, v, s))
+    except (SweepError, config_lib.ConfigError, runfolder.RunFolderError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to continue", file=sys.stderr)
+        return 130
+    rows = sweep.rows()
+    if args.strict:
+        rows = [r for r in rows if r["code"] == sweep.code]
+    if not rows:
+        print("no rows yet")
+        return 0
+    print(f"target {TARGET} (held out of RL), sources {', '.join(SOURCES)}; {len(rows)} rows in {sweep.rows_path}")
+    note = versions_note(rows)
+    if note:
+        print(note)
+    print(table(rows))
+    if any(not r["main"] for r in rows):
+        print("\nother families held out of the same runs (within arithmetic: sum, sub):")
+        print(table(rows, main=False))
+    print("\n" + "\n".join(verdict(rows)))
+    if plots.available():
+        path = args.plot or os.path.join(args.out, "transfer.png")
+        plot(rows, path)
+        print(f"plot: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""The transfer experiment: does reasoning learned by RL on some families carry over to one held out of RL?
+
+A run whose `rl.families` leaves a family of `data.families` out is a transfer run: RL trains on the
+*sources* S (the families it keeps) and the family left out is a *target* T, still pretrained on and
+evaluated. For each target, base -> final on its held-out problems, the measures are
+
+    recovered share   r = Δ_out / Δ_in     (accuracy, and the same for the reflection rate)
+                      Δ_out: T's gain in this run, with T held out of RL; Δ_in: T's gain in the
+                      *reference* run, the same seed and the same base model with T in RL. r = 1 means
+                      transfer is as good as training on T; null when Δ_in <= 0 (nothing to recover).
+    Transferability Index (Huan et al. 2025, "Does Math Reasoning Improve General LLM Capabilities?",
+                      arXiv:2507.00432)   TI = 100 · ΔR_T / ΔR_S,   ΔR = (final − base) / base,
+                      ΔR_S the mean over the source families. A relative gain blows up when the base
+                      accuracy is low, so TI is reported for comparison with the literature, not as the
+                      bar; null when a base accuracy is 0 or ΔR_S = 0.
+
+and beside them T's reflection rate, effective reflection rate and mean length, base -> final,
+overall and per difficulty (the *edge* dial reads them at the difficulty where the base model has
+pass@16 > 0 but a low pass@1: `edge_profile`).
+
+The reference: a transfer run started with `train.py --base REF` from a run REF whose RL trained on T
+(same seed, model, data and pretraining: adopt_base checks) takes REF's summary as its reference
+(stored in the run folder as reference.json), so the recovered share is in its summary.json.
+
+The dials (config fields; `bench/transfer.py` sweeps them, anchors-2.md §3.5 says why each):
+    exposure    data.corpus_weights: T's share of the pretraining corpus; data.reflect_share: the share
+                of T's traces written in the reflective style (`exposure_fields`)
+    notation    data.families holds `write` (the shared `check … ok|no` / `wait` markers), `write-own`
+                (markers of its own) or `write-own-prompt` (and its own prompt surface): tasks/respelled.py
+    diversity   rl.families: 1, 2 or 3 source families
+    edge        the target difficulty at which the measures are read
+"""
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+
+from minireason import metrics, runfolder
+from minireason.metrics import fmt
+
+KEYS = ("accuracy", "reflection_rate", "effective_reflection_rate", "length_mean")
+REFERENCE = "reference.json"
+
+
+def gain(base, final):
+    """final − base; None when either is None (a rate with an empty denominator)."""
+    return None if base is None or final is None else final - base
+
+
+def relative_gain(base, final):
+    """(final − base) / base, Huan et al.'s ΔR; None when base is 0 or None."""
+    return None if not base or final is None else (final - base) / base
+
+
+def recovered_share(gain_out, gain_in):
+    """Δ_out / Δ_in: the share of the in-RL gain the held-out target recovers; None when Δ_in <= 0."""
+    if gain_out is None or gain_in is None or gain_in <= 0:
+        return None
+    return gain_out / gain_in
+
+
+def transferability_index(target_rel, source_rels) -> float | None:
+    """TI = 100 · ΔR_target / mean(ΔR_source); None when any is None or the source mean is 0."""
+    if target_rel is None or not source_rels or any(r is None for r in source_rels):
+        return None
+    source = float(np.mean(source_rels))
+    return None if source == 0 else 100.0 * target_rel / source
+
+
+def family_rows(summary: dict) -> tuple[dict, dict]:
+    """({family: {"base": .., "final": ..}}, {"family/difficulty": ...}) over every domain of a summary."""
+    fams, cells = {}, {}
+    for rep in summary["domains"].values():
+        fams.update(rep["by_family"])
+        cells.update(rep["by_family_difficulty"])
+    return fams, cells
+
+
+def measures(summary: dict, sources, targets, reference: dict | None = None) -> dict:
+    """The transfer block of summary.json: per target family, base -> final of KEYS, TI, and (with the
+    reference run's summary) the recovered shares, overall and per difficulty."""
+    fams, cells = family_rows(summary)
+    ref_fams, ref_cells = family_rows(reference) if reference else ({}, {})
+    source_rels = [relative_gain(fams[s]["base"]["accuracy"], fams[s]["final"]["accuracy"]) for s in sources]
+
+    def side(row: dict, ref: dict | None) -> dict:
+        out = {k: [row["base"][k], row["final"][k]] for k in KEYS}
+        out["problems"] = row["final"]["problems"]
+        for k, name in (("accuracy", "recovered_accuracy"), ("reflection_rate", "recovered_reflection")):
+            out[name] = None if ref is None else recovered_share(gain(*out[k]), gain(ref["base"][k], ref["final"][k]))
+        return out
+
+    block = {"sources": list(sources), "targets": {}}
+    for t in targets:
+        entry = side(fams[t], ref_fams.get(t))
+        entry["ti"] = transferability_index(relative_gain(*entry["accuracy"]), source_rels)
+        entry["by_difficulty"] = {key.split("/")[1]: side(cell, ref_cells.get(key))
+                                  for key, cell in cells.items() if key.split("/")[0] == t}
+        block["targets"][t] = entry
+    return block
+
+
+def summary_block(cfg, summary: dict, out: str) -> dict | None:
+    """The transfer block for a finished run (None when RL trained on every family), with the
+    reference run of out/reference.json when its RL trained on the targets."""
+    sources = cfg.rl.families or cfg.data.families
+    targets = [f for f in cfg.data.families if f not in sources]
+    if not targets:
+        return None
+    path = os.path.join(out, REFERENCE)
+    ref = runfolder.read_json(path) if os.path.exists(path) else None
+    usable = ref is not None and all(t in (ref["rl_families"] or ref["families"]) for t in targets)
+    block = measures(summary, sources, targets, ref["summary"] if usable else None)
+    block["reference"] = ref["run"] if usable else None
+    return block
+
+
+def write_reference(out: str, base: str) -> None:
+    """Keep the summary of the `--base` run in out/reference.json (when it has finished), with the
+    families its RL trained on: the reference of summary_block."""
+    path = os.path.join(base, "summary.json")
+    if not os.path.exists(path):
+        return
+    cfg = runfolder.read_json(os.path.join(base, "config.json"))
+    runfolder.write_json(os.path.join(out, REFERENCE), {
+        "run": os.path.abspath(base), "rl_families": cfg["rl"]["families"], "families": cfg["data"]["families"],
+        "summary": runfolder.read_json(path)})
+
+
+def format_block(block: dict) -> str:
+    """The printed transfer table (train.py prints it after the base -> final table)."""
+    lines = [f"transfer: RL on {', '.join(block['sources'])}; held out of RL: {', '.join(block['targets'])}"
+             + ("" if block["reference"] else " (no reference run with the target in RL: recovered shares null)")]
+    for t, e in block["targets"].items():
+        parts = [f"{k} {fmt(e[k][0])} -> {fmt(e[k][1])}" for k in ("accuracy", "reflection_rate",
+                                                                   "effective_reflection_rate")]
+        parts.append(f"length {fmt(e['length_mean'][0], '.1f')} -> {fmt(e['length_mean'][1], '.1f')}")
+        lines.append(f"  {t} ({e['problems']} problems): " + ", ".join(parts))
+        lines.append(f"    recovered share: accuracy {fmt(e['recovered_accuracy'])}, reflection "
+                     f"{fmt(e['recovered_reflection'])}; TI {fmt(e['ti'], '.0f')}")
+        for d, c in e["by_difficulty"].items():
+            lines.append(f"    difficulty {d}: accuracy {fmt(c['accuracy'][0])} -> {fmt(c['accuracy'][1])} "
+                         f"(recovered {fmt(c['recovered_accuracy'])}), reflection {fmt(c['reflection_rate'][0])} "
+                         f"-> {fmt(c['reflection_rate'][1])} (recovered {fmt(c['recovered_reflection'])})")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the dials
+
+def exposure_fields(data, target: str, share: float | None = None, reflect: float | None = None) -> dict:
+    """The data overrides that give `target` `share` of the pretraining corpus (the other families keep
+    their family_weights ratio) and/or `reflect` as its share of reflective traces: for `--data.*=`."""
+    out = {}
+    i = data.families.index(target)
+    if share is not None:
+        others = [w for j, w in enumerate(data.family_weights) if j != i]
+        weights = [share if j == i else (1 - share) * w / sum(others) for j, w in enumerate(data.family_weights)]
+        out["data.corpus_weights"] = ",".join(f"{w:.6g}" for w in weights)
+    if reflect is not None:
+        shares = [reflect if j == i else data.style_weights[2] / sum(data.style_weights)
+                  for j in range(len(data.families))]
+        out["data.reflect_share"] = ",".join(f"{w:.6g}" for w in shares)
+    return out
+
+
+def edge_profile(run_dir: str, family: str, k: int = 16, per: int = 32, echo=print) -> dict:
+    """pass@1 and pass@k of the run's *base* model on `per` held-out problems per difficulty of `family`:
+    where pass@k > 0 but pass@1 is low the target is at the edge of competence (Zhang et al. 2025,
+    "On the Interplay of Pre-Training, Mid-Training, and RL", arXiv:2512.07783)."""
+    from minireason.heldout import sample_rows
+    from minireason.load import load_run
+    from minireason.tasks import heldout_set
+    from minireason.testtime import pass_at_k
+
+    run = load_run(run_dir, base=True, echo=echo)
+    d = run.cfg.data
+    problems = heldout_set(run.cfg.seed, [family], d.difficulties, per, d.heldout_percent)
+    key = jax.random.fold_in(jax.random.key(run.cfg.seed), 4)
+    _, tokens, mask, finished = sample_rows(run.generate, run.params, key, run.tokenizer, problems, k,
+                                            run.cfg.eval.batch_size, d.prompt_len, run.cfg.eval.temperature)
+    rows = [p for p in problems for _ in range(k)]
+    graded = metrics.grade(rows, run.tokenizer.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
+    out = {}
+    for diff in d.difficulties:
+        groups = [graded[i:i + k] for i in range(0, len(graded), k) if graded[i].problem["difficulty"] == diff]
+        correct = [sum(g.verdict.correct for g in grp) for grp in groups]
+        out[str(diff)] = {"problems": len(groups), "pass@1": float(np.mean([pass_at_k(k, c, 1) for c in correct])),
+                          f"pass@{k}": float(np.mean([pass_at_k(k, c, k) for c in correct]))}
+    return out

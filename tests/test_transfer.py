@@ -1,0 +1,288 @@
+"""The transfer experiment: its measures against hand-computed values, what each dial changes in the
+corpus and in RL, the respelled families, and the sweep's bookkeeping (resume, refusal to mix)."""
+import importlib.util
+import json
+import os
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from minireason import corpus, runfolder, traces, transfer
+from minireason.config import ConfigError, override, preset, validate
+from minireason.tasks import FAMILIES, heldout_set, is_heldout, problem_from_prompt, split_key
+from minireason.tasks.arith import Noise
+from minireason.tasks.respelled import respell
+from minireason.verifiers import verify
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLIPS = Noise(step_noise=0, first_pass_error=1, direct_noise=0, oneshot_guess=0)
+
+
+def load_sweep():
+    spec = importlib.util.spec_from_file_location("sweep", os.path.join(ROOT, "bench", "transfer.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# ----------------------------------------------------------------------------- the measures
+
+def test_relative_gain_recovered_share_and_ti_by_hand():
+    assert transfer.relative_gain(0.2, 0.3) == pytest.approx(0.5)
+    assert transfer.relative_gain(0.0, 0.3) is None            # a zero base has no relative gain
+    assert transfer.relative_gain(None, 0.3) is None
+    assert transfer.recovered_share(0.1, 0.4) == pytest.approx(0.25)
+    assert transfer.recovered_share(-0.05, 0.25) == pytest.approx(-0.2)   # the held-out target got worse
+    assert transfer.recovered_share(0.1, 0.0) is None           # nothing to recover: null, never 0
+    assert transfer.recovered_share(0.1, -0.1) is None
+    assert transfer.recovered_share(None, 0.4) is None
+    # target 0.2 -> 0.3 (+50%), sources 0.4 -> 0.6 (+50%) and 0.5 -> 0.6 (+20%): TI = 100 * 0.5 / 0.35
+    assert transfer.transferability_index(0.5, [0.5, 0.2]) == pytest.approx(142.857, abs=1e-3)
+    assert transfer.transferability_index(0.5, [0.1, -0.1]) is None      # sources gained nothing on average
+    assert transfer.transferability_index(0.5, [0.5, None]) is None
+    assert transfer.transferability_index(None, [0.5]) is None
+
+
+def cell(acc, refl, problems=10, eff=None, length=20.0):
+    return {"accuracy": acc, "reflection_rate": refl, "effective_reflection_rate": eff, "length_mean": length,
+            "problems": problems}
+
+
+def summary_of(rows: dict) -> dict:
+    """A summary.json with by_family / by_family_difficulty rows: {family: ((base acc, refl), (final ...))}."""
+    domains = {}
+    for fam, (b, f) in rows.items():
+        dom = "code" if fam.startswith("write") else "arith"
+        rep = domains.setdefault(dom, {"by_family": {}, "by_family_difficulty": {}})
+        rep["by_family"][fam] = {"base": cell(*b), "final": cell(*f)}
+        rep["by_family_difficulty"][f"{fam}/1"] = {"base": cell(*b, problems=5), "final": cell(*f, problems=5)}
+    return {"domains": domains}
+
+
+def test_measures_by_hand():
+    run = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.8)), "sum": ((0.5, 0.1), (0.6, 0.3)),
+                      "write": ((0.2, 0.1), (0.3, 0.4))})
+    ref = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.9)), "sum": ((0.5, 0.1), (0.7, 0.3)),
+                      "write": ((0.2, 0.1), (0.6, 0.7))})
+    block = transfer.measures(run, ["countdown", "sum"], ["write"], ref)
+    w = block["targets"]["write"]
+    assert w["accuracy"] == [0.2, 0.3] and w["reflection_rate"] == [0.1, 0.4] and w["problems"] == 10
+    assert w["recovered_accuracy"] == pytest.approx(0.1 / 0.4)          # +0.1 held out, +0.4 in RL
+    assert w["recovered_reflection"] == pytest.approx(0.3 / 0.6)
+    assert w["ti"] == pytest.approx(100 * 0.5 / 0.35)
+    assert w["by_difficulty"]["1"]["recovered_accuracy"] == pytest.approx(0.25)
+    assert w["by_difficulty"]["1"]["problems"] == 5
+    alone = transfer.measures(run, ["countdown", "sum"], ["write"])      # no reference run: null shares
+    assert alone["targets"]["write"]["recovered_accuracy"] is None
+    assert alone["targets"]["write"]["ti"] == pytest.approx(w["ti"])
+
+
+def test_summary_block_needs_a_left_out_family_and_a_fitting_reference(tmp_path):
+    cfg = preset("transfer")
+    run = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.8)), "sum": ((0.5, 0.1), (0.6, 0.3)),
+                      "add": ((0.5, 0.1), (0.6, 0.3)), "write": ((0.2, 0.1), (0.3, 0.4))})
+    everything = override(cfg, "rl.families", "")
+    assert transfer.summary_block(everything, run, str(tmp_path)) is None      # RL on every family
+    block = transfer.summary_block(cfg, run, str(tmp_path))
+    assert block["sources"] == ["countdown", "sum", "add"] and list(block["targets"]) == ["write"]
+    assert block["reference"] is None and block["targets"]["write"]["recovered_accuracy"] is None
+    ref = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.9)), "sum": ((0.5, 0.1), (0.7, 0.3)),
+                      "add": ((0.5, 0.1), (0.7, 0.3)), "write": ((0.2, 0.1), (0.6, 0.7))})
+    stored = {"run": "/x/ref", "rl_families": ["countdown", "sum"], "families": list(cfg.data.families), "summary": ref}
+    runfolder.write_json(str(tmp_path / transfer.REFERENCE), stored)
+    assert transfer.summary_block(cfg, run, str(tmp_path))["reference"] is None   # its RL left write out too
+    runfolder.write_json(str(tmp_path / transfer.REFERENCE), {**stored, "rl_families": []})   # [] = every family
+    block = transfer.summary_block(cfg, run, str(tmp_path))
+    assert block["reference"] == "/x/ref"
+    assert block["targets"]["write"]["recovered_accuracy"] == pytest.approx(0.25)
+    assert "recovered share: accuracy 0.25, reflection 0.50" in transfer.format_block(block)
+
+
+def test_write_reference_keeps_a_finished_base_run(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    runfolder.write_json(str(base / "config.json"), {"rl": {"families": []}, "data": {"families": ["write"]}})
+    transfer.write_reference(str(tmp_path), str(base))
+    assert not (tmp_path / transfer.REFERENCE).exists()         # no summary yet: no reference
+    runfolder.write_json(str(base / "summary.json"), {"domains": {}})
+    transfer.write_reference(str(tmp_path), str(base))
+    stored = runfolder.read_json(str(tmp_path / transfer.REFERENCE))
+    assert stored["rl_families"] == [] and stored["summary"] == {"domains": {}}
+
+
+# ----------------------------------------------------------------------------- the dials in the corpus
+
+def test_exposure_fields_by_hand():
+    d = preset("transfer").data                   # countdown, sum, add, write at 0.25, 0.2, 0.2, 0.35
+    out = transfer.exposure_fields(d, "write", share=0.01)
+    weights = [float(x) for x in out["data.corpus_weights"].split(",")]
+    assert weights == pytest.approx([0.99 * 0.25 / 0.65, 0.99 * 0.2 / 0.65, 0.99 * 0.2 / 0.65, 0.01], abs=1e-5)
+    out = transfer.exposure_fields(d, "write", reflect=0.5)
+    assert [float(x) for x in out["data.reflect_share"].split(",")] == pytest.approx([0.17, 0.17, 0.17, 0.5])
+
+
+def shares(examples, family):
+    fam = [e for e in examples if e.problem["family"] == family]
+    return len(fam) / len(examples), Counter(e.style for e in fam)
+
+
+def test_exposure_dial_sets_the_targets_share_of_the_corpus_only():
+    cfg = preset("transfer")
+    for key, value in transfer.exposure_fields(cfg.data, "write", share=0.05).items():
+        cfg = override(cfg, key, value)
+    validate(cfg)
+    examples = corpus.make_examples(cfg.data, 0, 6000)
+    share, _ = shares(examples, "write")
+    assert share == pytest.approx(0.05, abs=0.01)
+    assert cfg.data.family_weights == preset("transfer").data.family_weights   # RL and eval mix unchanged
+
+
+def test_reflect_dial_sets_the_targets_reflective_share_and_keeps_the_others():
+    cfg = preset("transfer")
+    for key, value in transfer.exposure_fields(cfg.data, "write", reflect=0.6).items():
+        cfg = override(cfg, key, value)
+    p = corpus.style_probabilities(cfg.data)
+    assert p[3] == pytest.approx([0.4 * 0.38 / 0.83, 0.4 * 0.45 / 0.83, 0.6])
+    assert p[0] == pytest.approx([0.38, 0.45, 0.17])
+    examples = corpus.make_examples(cfg.data, 0, 6000)
+    _, styles = shares(examples, "write")
+    assert styles["reflect"] / sum(styles.values()) == pytest.approx(0.6, abs=0.04)
+    _, styles = shares(examples, "sum")
+    assert styles["reflect"] / sum(styles.values()) == pytest.approx(0.17, abs=0.04)
+
+
+def test_empty_dials_leave_the_corpus_exactly_as_it_was():
+    cfg = preset("transfer")
+    plain = corpus.make_examples(cfg.data, 3, 300)
+    explicit = override(override(cfg, "data.corpus_weights", "0.25,0.2,0.2,0.35"),
+                        "data.reflect_share", "0.17,0.17,0.17,0.17")
+    assert corpus.make_examples(explicit.data, 3, 300) == plain
+
+
+@pytest.mark.parametrize("key, value", [("data.corpus_weights", "0.5,0.5"), ("data.corpus_weights", "0,0,0,0"),
+                                        ("data.reflect_share", "0.1,0.1,0.1,1.5"), ("data.reflect_share", "0.1")])
+def test_bad_dial_values_are_config_errors(key, value):
+    with pytest.raises(ConfigError, match=key.split(".")[1]):
+        validate(override(preset("transfer"), key, value))
+
+
+# ----------------------------------------------------------------------------- the notation dial
+
+def test_respelled_traces_use_their_own_markers_and_parse_alike():
+    plain, own = FAMILIES["write"], FAMILIES["write-own"]
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        p = plain.sample(rng, 3)
+        a = plain.trace(p, "reflect", np.random.default_rng(1), SLIPS)
+        b = own.trace({**p, "family": "write-own"}, "reflect", np.random.default_rng(1), SLIPS)
+        words = b.split("</think>")[0].split(" ")
+        assert not {"check", "ok", "no", "wait"} & set(words) and {"test", "redo"} <= set(words)
+        assert b == respell(a) and b.split("</think>")[1] == a.split("</think>")[1]
+        ta, tb = traces.parse(a), traces.parse(b)
+        assert (ta.checks, ta.revisions, ta.answer, tb.error) == (tb.checks, tb.revisions, tb.answer, "")
+
+
+def test_the_parser_reads_each_spelling_but_not_a_mix():
+    assert traces.parse("3+4=7 test 7-4=3 pass</think><answer>7</answer>").checks[0].verdict is True
+    assert traces.parse("3+4=8 test 8-4=3 fail redo 3+4=7</think><answer>7</answer>").revisions
+    for mixed in ("3+4=7 test 7-4=3 ok", "3+4=7 check 7-4=3 pass"):
+        assert traces.parse(mixed + "</think><answer>7</answer>").thinking_error == "malformed check"
+
+
+def test_respelled_families_hold_out_the_same_problems_and_grade_alike():
+    for variant in ("write-own", "write-own-prompt", "countdown-own"):
+        inner = variant.split("-")[0]
+        a, b = heldout_set(0, [inner], [1, 2], 6, 10), heldout_set(0, [variant], [1, 2], 6, 10)
+        assert [{**p, "family": inner} for p in b] == a
+        assert all(split_key(p) == split_key({**p, "family": inner}) for p in b)
+        assert all(is_heldout(p, 10) for p in b)
+        p = b[0]
+        assert verify(p, "</think><answer>" + FAMILIES[variant].correct_answer(p) + "</answer>").correct
+    p = heldout_set(0, ["write-own-prompt"], [2], 1, 10)[0]
+    text = FAMILIES["write-own-prompt"].prompt(p)
+    assert text.startswith("code write ")
+    assert problem_from_prompt(text, ["write-own-prompt"])["examples"] == p["examples"]
+    assert problem_from_prompt(text[5:], ["write-own-prompt"]) is None          # its prompts carry the word
+
+
+def test_the_plain_corpus_never_writes_the_own_markers():
+    examples = corpus.make_examples(preset("transfer").data, 0, 2000)
+    words = {w for e in examples for w in e.completion.split("</think>")[0].split(" ")}
+    assert not {"test", "pass", "fail", "redo"} & words
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+def fake_runner(calls, finish=True):
+    """Stands in for train.py: writes config.json and (when `finish`) a summary with a transfer block."""
+    def run(args, folder):
+        calls.append(args)
+        os.makedirs(folder, exist_ok=True)
+        if "--resume" not in args:
+            sets = [a[2:] for a in args if a.startswith("--") and "=" in a]
+            cfg = preset(args[args.index("--preset") + 1])
+            for s in sets:
+                cfg = override(cfg, *s.split("=", 1))
+            from minireason.config import to_dict
+            runfolder.write_json(os.path.join(folder, "config.json"), to_dict(cfg))
+        if not finish:
+            raise KeyboardInterrupt
+        cfg = json.load(open(os.path.join(folder, "config.json")))
+        fams = cfg["data"]["families"]
+        rows = {f: ((0.2, 0.1), (0.3, 0.4)) for f in fams}
+        summary = summary_of(rows)
+        sources = cfg["rl"]["families"] or fams
+        targets = [f for f in fams if f not in sources]
+        if targets:
+            summary["transfer"] = transfer.measures(summary, sources, targets, summary)
+            summary["transfer"]["reference"] = os.path.join(os.path.dirname(folder), "ref")
+        runfolder.write_json(os.path.join(folder, "summary.json"), summary)
+    return run
+
+
+def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
+    sweep_mod = load_sweep()
+    calls = []
+    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls))
+    rows = sweep.point("diversity", "2", 0)
+    assert len(calls) == 2 and "--rl.families=" in calls[0] and "--base" in calls[1]
+    assert "--rl.families=countdown,sum" in calls[1]
+    assert {r["family"] for r in rows} == {"add", "write"} and [r["main"] for r in rows if r["family"] == "write"] == [True]
+    sweep.record(rows)
+    sweep.record(sweep.point("diversity", "2", 0))             # found done: no new run, rows replaced
+    assert len(calls) == 2 and len(sweep.rows()) == 2
+    sweep.point("notation", "own", 0)
+    assert any("--data.families=countdown,sum,add,write-own" in c for c in calls[2:])
+
+
+def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
+    sweep_mod = load_sweep()
+    calls = []
+    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls, False))
+    with pytest.raises(KeyboardInterrupt):
+        sweep.point("exposure", "0.05", 1)
+    sweep.runner = fake_runner(calls)
+    sweep.point("exposure", "0.05", 1)
+    assert calls[1] == ["--resume", "--out", str(tmp_path / "runs" / "exposure0.05-seed1-ref")]
+    assert any("--data.corpus_weights=0.365385,0.292308,0.292308,0.05" in c for c in calls[0])
+    with pytest.raises(sweep_mod.SweepError, match="another --out"):
+        sweep_mod.Sweep(str(tmp_path), "transfer", ["rl.steps=5"], echo=lambda *_: None)
+
+
+def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
+    sweep_mod = load_sweep()
+    cfg = preset("transfer")
+    for dial, value in (("exposure", "1.5"), ("notation", "secret"), ("diversity", "4"), ("edge", "7")):
+        with pytest.raises(sweep_mod.SweepError, match=dial):
+            sweep_mod.condition(cfg, dial, value)
+    assert sweep_mod.condition(cfg, "exposure", "0.35")[0] == "default"      # the preset's own share
+    rows = [{"dial": "diversity", "value": "2", "seed": s, "family": "write", "main": True, "code": c,
+             "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r,
+             "recovered_reflection": 0.6, "ti": 100.0} for s, c, r in ((0, "a", 0.5), (1, "b", 0.7))]
+    assert "2 code versions" in sweep_mod.versions_note(rows)
+    assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% on all 2 seeds"]
+    assert "| diversity | 2 | 2 | 0.20 → 0.30 | 0.60 [0.50–0.70] |" in sweep_mod.table(rows)
+    rows[0]["recovered_accuracy"] = None
+    assert "undefined" in sweep_mod.verdict(rows)[0]
+    assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy")) == "0.70 [0.70–0.70]"
