@@ -8,17 +8,19 @@ conditions? Runs the grid of one or more dials x seeds with the `transfer` prese
     python bench/transfer.py --table                                  # the stored rows only, no runs
     python bench/transfer.py --dial all --set rl.steps=200 --set model.d_model=256 --out runs/transfer-gpu
 
-The target is `write` (code); the sources are the arithmetic families. Each condition is two runs on
+The target is `fill` (code: fill the holes of a program, Countdown's search spelled as code); the
+sources are the arithmetic families countdown, sum and add. Each condition is two runs on
 the same base model: the *reference* (RL on every family, the target included) and the *held-out* run
 (`train.py --base REF`, RL on the sources only), so every held-out row carries its recovered shares
 (minireason/transfer.py). Dials and their values (the first value of each is the preset's own):
 
     exposure    the target's share of the pretraining corpus              0.35 0.05 0.01
     reflect     the share of the target's traces that reflect               0.17 0.5 0.0
-    notation    the target's markers / prompt: shared, own, own-prompt      shared own own-prompt
+    notation    the target's markers / prompt (tasks/respelled.py)            shared own own-prompt
     diversity   RL on 1, 2 or 3 arithmetic source families                  3 2 1
-    edge        the target difficulty the measures are read at              1 2 3  (from the default runs,
-                beside the base model's pass@1 and pass@16 there: edge.json of the reference run)
+    edge        the target's problems by the base model's 16 samples:       solved edge beyond
+                pass@1 >= 0.5, pass@16 > 0 but pass@1 < 0.5, pass@16 = 0 (the default condition's runs,
+                16 fresh samples per problem and model: edge.json of its held-out run)
 
 Stopping and going on: a run folder with a summary is done; one without is resumed (`--resume`), so a
 sweep stopped by Ctrl-C or a killed process continues where it stopped when the same command is run
@@ -44,14 +46,14 @@ sys.path.insert(0, ROOT)
 
 from minireason import config as config_lib, plots, runfolder, transfer  # noqa: E402
 
-TARGET = "write"
+TARGET = "fill"
 SOURCES = ("countdown", "sum", "add")
 DIALS = {
     "exposure": ("0.35", "0.05", "0.01"),
     "reflect": ("0.17", "0.5", "0.0"),
     "notation": ("shared", "own", "own-prompt"),
     "diversity": ("3", "2", "1"),
-    "edge": ("1", "2", "3"),
+    "edge": transfer.EDGE_BINS,
 }
 DEFAULT_OUT = os.path.join(ROOT, "runs", "transfer")
 
@@ -113,14 +115,14 @@ def condition(cfg, dial: str, value: str) -> tuple[str, list[str], tuple[str, ..
             raise SweepError(f"diversity: choose 1, 2 or 3 source families, not {value!r}")
         return "default", [], SOURCES[:int(value)]
     if dial == "edge":
-        if not value.isdigit() or int(value) not in d.difficulties:
-            raise SweepError(f"edge: choose a difficulty of {d.difficulties}, not {value!r}")
+        if value not in transfer.EDGE_BINS:
+            raise SweepError(f"edge: choose from {', '.join(transfer.EDGE_BINS)}, not {value!r}")
         return "default", [], SOURCES
     raise SweepError(f"unknown dial {dial!r}; choose from {', '.join(DIALS)} or all")
 
 
 def target_of(families: str | tuple) -> str:
-    """The target's name in a run's families (`write`, or its respelled `write-own...`)."""
+    """The target's name in a run's families (`fill`, or its respelled `fill-own...`)."""
     names = families.split(",") if isinstance(families, str) else families
     return next(f for f in names if f.split("-")[0] == TARGET)
 
@@ -128,12 +130,14 @@ def target_of(families: str | tuple) -> str:
 class Sweep:
     """The runs of a sweep in OUT: each condition's reference and held-out run, resumable."""
 
-    def __init__(self, out: str, preset: str, sets: list[str], echo=print, runner=None):
+    def __init__(self, out: str, preset: str, sets: list[str], echo=print, runner=None, profiler=None):
         self.out, self.preset, self.sets, self.echo = out, preset, list(sets), echo
         self.cfg = base_config(preset, sets)
         self.runner = runner or self._train
+        self.profiler = profiler or (lambda ref, run, family: transfer.edge_profile(ref, run, family,
+                                                                                     echo=lambda *_: None))
         self.code = code_version()
-        os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+        os.makedirs(out, exist_ok=True)
         meta_path = os.path.join(out, "sweep.json")
         meta = {"preset": preset, "sets": self.sets}
         if os.path.exists(meta_path):
@@ -181,12 +185,12 @@ class Sweep:
                                   f"--rl.families={','.join(sources)}", "--base", ref])
 
     def edge(self, seed: int) -> dict:
-        """The default base model's pass@1 / pass@16 on the target per difficulty (cached in edge.json)."""
-        ref = self.reference("default", [], seed)
-        path = os.path.join(ref, "edge.json")
+        """transfer.edge_profile of the default condition (cached in its held-out run's edge.json)."""
+        ref, run = self.reference("default", [], seed), self.heldout("default", [], SOURCES, seed)
+        path = os.path.join(run, "edge.json")
         if not os.path.exists(path):
-            self.echo(f"edge profile of the base model of seed {seed} (pass@16 on held-out {TARGET}) ...")
-            runfolder.write_json(path, transfer.edge_profile(ref, TARGET, echo=lambda *_: None))
+            self.echo(f"edge profile of seed {seed}: 16 samples per held-out {TARGET} problem and model ...")
+            runfolder.write_json(path, self.profiler(ref, run, TARGET))
         return runfolder.read_json(path)
 
     def point(self, dial: str, value: str, seed: int) -> list[dict]:
@@ -206,8 +210,14 @@ class Sweep:
                    "sources": block["sources"], "code": self.code_of(run),
                    "config": runfolder.read_json(os.path.join(run, "config.json"))}
             if dial == "edge":
-                m = {**m["by_difficulty"][value], "ti": None}
-                row["base_pass"] = edge[value]
+                if not row["main"]:
+                    continue
+                c = edge["bins"][value]
+                m = {"accuracy": [c["base"]["accuracy"], c["heldout"]["accuracy"]],
+                     "reflection_rate": [c["base"]["reflection_rate"], c["heldout"]["reflection_rate"]],
+                     "effective_reflection_rate": [None, None], "length_mean": [None, None], "ti": None,
+                     **{k: c[k] for k in ("problems", "recovered_accuracy", "recovered_reflection")}}
+                row["reference_accuracy"] = c["reference"]["accuracy"]
             row.update({k: m[k] for k in ("accuracy", "reflection_rate", "effective_reflection_rate",
                                           "length_mean", "problems", "recovered_accuracy",
                                           "recovered_reflection", "ti")})
@@ -353,6 +363,43 @@ def plot(rows: list[dict], path: str) -> None:
     plt.close(fig)
 
 
+def edge_files(folder: str) -> dict:
+    """{seed: edge profile} from a sweep folder (runs/*/edge.json) or a stored one (edge-seedN.json)."""
+    found = {}
+    for root, _, files in os.walk(folder):
+        for f in files:
+            if f == "edge.json":
+                seed = int(os.path.basename(root).split("-seed")[1].split("-")[0])
+            elif f.startswith("edge-seed") and f.endswith(".json"):
+                seed = int(f[len("edge-seed"):-len(".json")])
+            else:
+                continue
+            found[seed] = runfolder.read_json(os.path.join(root, f))
+    return dict(sorted(found.items()))
+
+
+def traces_text(profiles: dict) -> str:
+    """What the base model, the held-out run and the reference wrote on a few target problems per bin."""
+    from minireason.tasks import FAMILIES
+    lines = []
+    for seed, prof in profiles.items():
+        for s in prof["samples"]:
+            lines.append(f"seed {seed}, {s['bin']}: {FAMILIES[s['task']['family']].prompt(s['task'])}")
+            for model in ("base", "heldout", "reference"):
+                m = s[model]
+                lines.append(f"  {model:9s} {'right' if m['correct'] else 'wrong'}  {m['completion']}")
+    return "\n".join(lines)
+
+
+def store(sweep: "Sweep", dest: str) -> None:
+    """The sweep's record for the repository: rows.jsonl, sweep.json, edge-seedN.json (no checkpoints)."""
+    os.makedirs(dest, exist_ok=True)
+    for name in ("rows.jsonl", "sweep.json"):
+        shutil.copy2(os.path.join(sweep.out, name), os.path.join(dest, name))
+    for seed, prof in edge_files(os.path.join(sweep.out, "runs")).items():
+        runfolder.write_json(os.path.join(dest, f"edge-seed{seed}.json"), prof)
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dial", default=None, help=f"{', '.join(DIALS)} or all")
@@ -365,6 +412,9 @@ def parse_args(argv):
     ap.add_argument("--table", action="store_true", help="print the stored rows' table and plot; run nothing")
     ap.add_argument("--strict", action="store_true", help="leave out rows made by other code versions")
     ap.add_argument("--plot", default=None, help="where to draw the plot (default OUT/transfer.png)")
+    ap.add_argument("--traces", action="store_true", help="print what each model wrote on the target (edge.json)")
+    ap.add_argument("--store", default=None, metavar="DIR",
+                    help="copy the rows, the sweep's config and the edge profiles to DIR (e.g. docs/runs/transfer)")
     args = ap.parse_args(argv)
     if not args.table and args.dial is None:
         ap.error("give --dial (or --table to show what is stored)")
@@ -396,6 +446,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to continue", file=sys.stderr)
         return 130
+    if args.store:
+        store(sweep, args.store)
+        print(f"stored the rows, sweep.json and edge profiles in {args.store}")
     rows = sweep.rows()
     if args.strict:
         rows = [r for r in rows if r["code"] == sweep.code]
@@ -411,6 +464,8 @@ def main(argv=None) -> int:
         print("\nother families held out of the same runs (within arithmetic: sum, sub):")
         print(table(rows, main=False))
     print("\n" + "\n".join(verdict(rows)))
+    if args.traces:
+        print("\n" + traces_text(edge_files(args.out)))
     if plots.available():
         path = args.plot or os.path.join(args.out, "transfer.png")
         plot(rows, path)

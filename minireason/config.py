@@ -28,7 +28,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class DataConfig:
     """Task families, the pretraining corpus's style mixture and noise, and the fixed sequence layout."""
-    families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace, write
+    families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace, write, fill
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
@@ -190,13 +190,14 @@ def demo_transfer() -> Config:
 
 def transfer() -> Config:
     """The transfer experiment's unit run (bench/transfer.py sweeps its dials; transfer.py measures):
-    the demo's model and pretraining on three arithmetic families and one code family, `write`, at
-    difficulties 1-2, with RL on the arithmetic families only, so `write` is the held-out target. RL is
-    half the demo's (60 steps at lr 2e-4) so that a sweep of many such runs fits on 2 CPU cores."""
+    the demo's model and pretraining on three arithmetic families and one code family, `fill` (fill
+    the holes of a program: Countdown's search in code), at difficulties 1-2, with RL on the arithmetic
+    families only, so `fill` is the held-out target. RL is half the demo's (60 steps at lr 2e-4) so
+    that a sweep of many such runs fits on 2 CPU cores; T = 120 holds fill's longest search."""
     return Config(
         preset="transfer",
-        data=DataConfig(families=("countdown", "sum", "add", "write"), family_weights=(0.25, 0.2, 0.2, 0.35),
-                        difficulties=(1, 2), prompt_len=20),
+        data=DataConfig(families=("countdown", "sum", "add", "fill"), family_weights=(0.25, 0.2, 0.2, 0.35),
+                        difficulties=(1, 2), prompt_len=28, completion_len=120),
         rl=RLConfig(steps=60, lr=2e-4, families=("countdown", "sum", "add"), samples_every=10, eval_every=10,
                     eval_problems=64, checkpoint_every=20),
         eval=EvalConfig(problems_per_difficulty=48),

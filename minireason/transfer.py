@@ -15,8 +15,7 @@ evaluated. For each target, base -> final on its held-out problems, the measures
                       bar; null when a base accuracy is 0 or ΔR_S = 0.
 
 and beside them T's reflection rate, effective reflection rate and mean length, base -> final,
-overall and per difficulty (the *edge* dial reads them at the difficulty where the base model has
-pass@16 > 0 but a low pass@1: `edge_profile`).
+overall and per difficulty.
 
 The reference: a transfer run started with `train.py --base REF` from a run REF whose RL trained on T
 (same seed, model, data and pretraining: adopt_base checks) takes REF's summary as its reference
@@ -28,13 +27,14 @@ The dials (config fields; `bench/transfer.py` sweeps them, anchors-2.md §3.5 sa
     notation    data.families holds `write` (the shared `check … ok|no` / `wait` markers), `write-own`
                 (markers of its own) or `write-own-prompt` (and its own prompt surface): tasks/respelled.py
     diversity   rl.families: 1, 2 or 3 source families
-    edge        the target difficulty at which the measures are read
+    edge        the target's problems binned by what the base model can do with them: solved, at the
+                edge (pass@16 > 0 but pass@1 < 0.5) or beyond (pass@16 = 0), each bin measured apart
+                (`edge_profile`)
 """
 from __future__ import annotations
 
 import os
 
-import jax
 import numpy as np
 
 from minireason import metrics, runfolder
@@ -165,27 +165,62 @@ def exposure_fields(data, target: str, share: float | None = None, reflect: floa
     return out
 
 
-def edge_profile(run_dir: str, family: str, k: int = 16, per: int = 32, echo=print) -> dict:
-    """pass@1 and pass@k of the run's *base* model on `per` held-out problems per difficulty of `family`:
-    where pass@k > 0 but pass@1 is low the target is at the edge of competence (Zhang et al. 2025,
-    "On the Interplay of Pre-Training, Mid-Training, and RL", arXiv:2512.07783)."""
-    from minireason.heldout import sample_rows
-    from minireason.load import load_run
-    from minireason.tasks import heldout_set
-    from minireason.testtime import pass_at_k
+EDGE_BINS = ("solved", "edge", "beyond")
 
-    run = load_run(run_dir, base=True, echo=echo)
-    d = run.cfg.data
-    problems = heldout_set(run.cfg.seed, [family], d.difficulties, per, d.heldout_percent)
-    key = jax.random.fold_in(jax.random.key(run.cfg.seed), 4)
-    _, tokens, mask, finished = sample_rows(run.generate, run.params, key, run.tokenizer, problems, k,
-                                            run.cfg.eval.batch_size, d.prompt_len, run.cfg.eval.temperature)
-    rows = [p for p in problems for _ in range(k)]
-    graded = metrics.grade(rows, run.tokenizer.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
-    out = {}
-    for diff in d.difficulties:
-        groups = [graded[i:i + k] for i in range(0, len(graded), k) if graded[i].problem["difficulty"] == diff]
-        correct = [sum(g.verdict.correct for g in grp) for grp in groups]
-        out[str(diff)] = {"problems": len(groups), "pass@1": float(np.mean([pass_at_k(k, c, 1) for c in correct])),
-                          f"pass@{k}": float(np.mean([pass_at_k(k, c, k) for c in correct]))}
-    return out
+
+def edge_bin(correct: int, k: int) -> str:
+    """A problem's place for the base model, from k samples with `correct` right: `beyond` when none is
+    right (pass@k = 0), `edge` when some are but pass@1 < 0.5, `solved` otherwise."""
+    return "beyond" if correct == 0 else "edge" if correct < k / 2 else "solved"
+
+
+def edge_profile(reference: str, heldout: str, family: str, k: int = 16, per: int = 48, samples: int = 2,
+                 echo=print) -> dict:
+    """The edge dial: the target's held-out problems put in EDGE_BINS by k samples of the base model
+    (the edge of competence: pass@k > 0 but a low pass@1; Zhang et al. 2025, "On the Interplay of
+    Pre-Training, Mid-Training, and RL", arXiv:2512.07783), then, per bin, pass@1 and the reflection rate
+    of the base model (k fresh samples, so the binning's luck does not leak into the measure), of the
+    held-out run's final model and of the reference run's, and the recovered shares between them; with
+    the first completion of each model on `samples` problems per bin."""
+    import jax                                   # here, so that the measures and tables need no JAX
+
+    from minireason.heldout import sample_rows
+    from minireason.load import load_params, load_run
+    from minireason.tasks import heldout_set
+
+    ref = load_run(reference, echo=echo)
+    cfg, tok = ref.cfg, ref.tokenizer
+    base_params, _ = load_params(reference, cfg, ref.graphdef, ref.params, base=True, echo=echo)
+    out_params = load_run(heldout, echo=echo).params
+    d = cfg.data
+    problems = heldout_set(cfg.seed, [family], d.difficulties, per, d.heldout_percent)
+    key = jax.random.fold_in(jax.random.key(cfg.seed), 4)
+
+    def per_problem(params, i):
+        """(right, reflected) counts of k samples per problem."""
+        _, tokens, mask, finished = sample_rows(ref.generate, params, jax.random.fold_in(key, i), tok, problems,
+                                                k, cfg.eval.batch_size, d.prompt_len, cfg.eval.temperature)
+        rows = [p for p in problems for _ in range(k)]
+        graded = metrics.grade(rows, tok.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
+        right = np.array([g.verdict.correct for g in graded]).reshape(-1, k).sum(axis=1)
+        reflected = np.array([g.trace.reflects for g in graded]).reshape(-1, k).sum(axis=1)
+        return right, reflected, [(g.completion, g.verdict.correct) for g in graded[::k]]
+
+    bins = np.array([edge_bin(int(c), k) for c in per_problem(base_params, 0)[0]])
+    models = {"base": per_problem(base_params, 1), "heldout": per_problem(out_params, 2),
+              "reference": per_problem(ref.params, 3)}
+    result = {"k": k, "bins": {}, "samples": []}
+    for name in EDGE_BINS:
+        pick = bins == name
+        for i in np.flatnonzero(pick)[:samples]:        # what each model wrote on a few of the bin's problems
+            result["samples"].append({"bin": name, "task": problems[i], **{
+                m: {"completion": v[2][i][0], "correct": bool(v[2][i][1])} for m, v in models.items()}})
+        cell = {"problems": int(pick.sum())}
+        for model, (right, reflected, _) in models.items():
+            cell[model] = {"accuracy": float(right[pick].mean() / k) if pick.any() else None,
+                           "reflection_rate": float(reflected[pick].mean() / k) if pick.any() else None}
+        for key_, name_ in (("accuracy", "recovered_accuracy"), ("reflection_rate", "recovered_reflection")):
+            b, o, r = (cell[m][key_] for m in ("base", "heldout", "reference"))
+            cell[name_] = recovered_share(gain(b, o), gain(b, r))
+        result["bins"][name] = cell
+    return result

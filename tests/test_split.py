@@ -37,7 +37,7 @@ def _shown_otherwise(p, rng):               # the same function shown on other i
 # Other spellings of the same problem, per family. A new family registers its own here (an empty list
 # says it has none, as for sub, where a-b and b-a differ): the test below fails for a family that did not.
 TWINS = {"sum": _permuted, "countdown": _permuted, "add": lambda p, rng: [{**p, "a": p["b"], "b": p["a"]}],
-         "sub": lambda p, rng: [], "trace": _renamed, "write": _shown_otherwise}
+         "sub": lambda p, rng: [], "trace": _renamed, "write": _shown_otherwise, "fill": _permuted}
 
 
 def twins(p: dict, rng: np.random.Generator) -> list[dict]:

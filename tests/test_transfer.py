@@ -53,7 +53,7 @@ def summary_of(rows: dict) -> dict:
     """A summary.json with by_family / by_family_difficulty rows: {family: ((base acc, refl), (final ...))}."""
     domains = {}
     for fam, (b, f) in rows.items():
-        dom = "code" if fam.startswith("write") else "arith"
+        dom = "code" if fam.startswith(("write", "fill")) else "arith"
         rep = domains.setdefault(dom, {"by_family": {}, "by_family_difficulty": {}})
         rep["by_family"][fam] = {"base": cell(*b), "final": cell(*f)}
         rep["by_family_difficulty"][f"{fam}/1"] = {"base": cell(*b, problems=5), "final": cell(*f, problems=5)}
@@ -81,21 +81,21 @@ def test_measures_by_hand():
 def test_summary_block_needs_a_left_out_family_and_a_fitting_reference(tmp_path):
     cfg = preset("transfer")
     run = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.8)), "sum": ((0.5, 0.1), (0.6, 0.3)),
-                      "add": ((0.5, 0.1), (0.6, 0.3)), "write": ((0.2, 0.1), (0.3, 0.4))})
+                      "add": ((0.5, 0.1), (0.6, 0.3)), "fill": ((0.2, 0.1), (0.3, 0.4))})
     everything = override(cfg, "rl.families", "")
     assert transfer.summary_block(everything, run, str(tmp_path)) is None      # RL on every family
     block = transfer.summary_block(cfg, run, str(tmp_path))
-    assert block["sources"] == ["countdown", "sum", "add"] and list(block["targets"]) == ["write"]
-    assert block["reference"] is None and block["targets"]["write"]["recovered_accuracy"] is None
+    assert block["sources"] == ["countdown", "sum", "add"] and list(block["targets"]) == ["fill"]
+    assert block["reference"] is None and block["targets"]["fill"]["recovered_accuracy"] is None
     ref = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.9)), "sum": ((0.5, 0.1), (0.7, 0.3)),
-                      "add": ((0.5, 0.1), (0.7, 0.3)), "write": ((0.2, 0.1), (0.6, 0.7))})
+                      "add": ((0.5, 0.1), (0.7, 0.3)), "fill": ((0.2, 0.1), (0.6, 0.7))})
     stored = {"run": "/x/ref", "rl_families": ["countdown", "sum"], "families": list(cfg.data.families), "summary": ref}
     runfolder.write_json(str(tmp_path / transfer.REFERENCE), stored)
     assert transfer.summary_block(cfg, run, str(tmp_path))["reference"] is None   # its RL left write out too
     runfolder.write_json(str(tmp_path / transfer.REFERENCE), {**stored, "rl_families": []})   # [] = every family
     block = transfer.summary_block(cfg, run, str(tmp_path))
     assert block["reference"] == "/x/ref"
-    assert block["targets"]["write"]["recovered_accuracy"] == pytest.approx(0.25)
+    assert block["targets"]["fill"]["recovered_accuracy"] == pytest.approx(0.25)
     assert "recovered share: accuracy 0.25, reflection 0.50" in transfer.format_block(block)
 
 
@@ -114,11 +114,11 @@ def test_write_reference_keeps_a_finished_base_run(tmp_path):
 # ----------------------------------------------------------------------------- the dials in the corpus
 
 def test_exposure_fields_by_hand():
-    d = preset("transfer").data                   # countdown, sum, add, write at 0.25, 0.2, 0.2, 0.35
-    out = transfer.exposure_fields(d, "write", share=0.01)
+    d = preset("transfer").data                   # countdown, sum, add, fill at 0.25, 0.2, 0.2, 0.35
+    out = transfer.exposure_fields(d, "fill", share=0.01)
     weights = [float(x) for x in out["data.corpus_weights"].split(",")]
     assert weights == pytest.approx([0.99 * 0.25 / 0.65, 0.99 * 0.2 / 0.65, 0.99 * 0.2 / 0.65, 0.01], abs=1e-5)
-    out = transfer.exposure_fields(d, "write", reflect=0.5)
+    out = transfer.exposure_fields(d, "fill", reflect=0.5)
     assert [float(x) for x in out["data.reflect_share"].split(",")] == pytest.approx([0.17, 0.17, 0.17, 0.5])
 
 
@@ -129,24 +129,24 @@ def shares(examples, family):
 
 def test_exposure_dial_sets_the_targets_share_of_the_corpus_only():
     cfg = preset("transfer")
-    for key, value in transfer.exposure_fields(cfg.data, "write", share=0.05).items():
+    for key, value in transfer.exposure_fields(cfg.data, "fill", share=0.05).items():
         cfg = override(cfg, key, value)
     validate(cfg)
     examples = corpus.make_examples(cfg.data, 0, 6000)
-    share, _ = shares(examples, "write")
+    share, _ = shares(examples, "fill")
     assert share == pytest.approx(0.05, abs=0.01)
     assert cfg.data.family_weights == preset("transfer").data.family_weights   # RL and eval mix unchanged
 
 
 def test_reflect_dial_sets_the_targets_reflective_share_and_keeps_the_others():
     cfg = preset("transfer")
-    for key, value in transfer.exposure_fields(cfg.data, "write", reflect=0.6).items():
+    for key, value in transfer.exposure_fields(cfg.data, "fill", reflect=0.6).items():
         cfg = override(cfg, key, value)
     p = corpus.style_probabilities(cfg.data)
     assert p[3] == pytest.approx([0.4 * 0.38 / 0.83, 0.4 * 0.45 / 0.83, 0.6])
     assert p[0] == pytest.approx([0.38, 0.45, 0.17])
     examples = corpus.make_examples(cfg.data, 0, 6000)
-    _, styles = shares(examples, "write")
+    _, styles = shares(examples, "fill")
     assert styles["reflect"] / sum(styles.values()) == pytest.approx(0.6, abs=0.04)
     _, styles = shares(examples, "sum")
     assert styles["reflect"] / sum(styles.values()) == pytest.approx(0.17, abs=0.04)
@@ -191,7 +191,7 @@ def test_the_parser_reads_each_spelling_but_not_a_mix():
 
 
 def test_respelled_families_hold_out_the_same_problems_and_grade_alike():
-    for variant in ("write-own", "write-own-prompt", "countdown-own"):
+    for variant in ("write-own", "write-own-prompt", "fill-own-prompt", "countdown-own"):
         inner = variant.split("-")[0]
         a, b = heldout_set(0, [inner], [1, 2], 6, 10), heldout_set(0, [variant], [1, 2], 6, 10)
         assert [{**p, "family": inner} for p in b] == a
@@ -248,12 +248,12 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     rows = sweep.point("diversity", "2", 0)
     assert len(calls) == 2 and "--rl.families=" in calls[0] and "--base" in calls[1]
     assert "--rl.families=countdown,sum" in calls[1]
-    assert {r["family"] for r in rows} == {"add", "write"} and [r["main"] for r in rows if r["family"] == "write"] == [True]
+    assert {r["family"] for r in rows} == {"add", "fill"} and [r["main"] for r in rows if r["family"] == "fill"] == [True]
     sweep.record(rows)
     sweep.record(sweep.point("diversity", "2", 0))             # found done: no new run, rows replaced
     assert len(calls) == 2 and len(sweep.rows()) == 2
     sweep.point("notation", "own", 0)
-    assert any("--data.families=countdown,sum,add,write-own" in c for c in calls[2:])
+    assert any("--data.families=countdown,sum,add,fill-own" in c for c in calls[2:])
 
 
 def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
@@ -286,3 +286,46 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
     rows[0]["recovered_accuracy"] = None
     assert "undefined" in sweep_mod.verdict(rows)[0]
     assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy")) == "0.70 [0.70–0.70]"
+
+
+def test_edge_bins_by_hand():
+    assert [transfer.edge_bin(c, 16) for c in (0, 1, 7, 8, 16)] == ["beyond", "edge", "edge", "solved", "solved"]
+
+
+def test_edge_profile_on_a_trained_run(smoke_run):
+    run, _ = smoke_run
+    prof = transfer.edge_profile(run, run, "sum", k=4, per=3, echo=lambda *_: None)
+    bins = prof["bins"]
+    assert list(bins) == list(transfer.EDGE_BINS) and sum(b["problems"] for b in bins.values()) == 6
+    assert prof["samples"] and all(s["base"]["completion"] is not None for s in prof["samples"])
+    for b in bins.values():
+        if b["problems"] == 0:
+            assert b["base"]["accuracy"] is None and b["recovered_accuracy"] is None
+        else:
+            assert 0 <= b["base"]["accuracy"] <= 1
+            # the held-out run is the reference here: their final models agree sample for sample, so a
+            # bin either recovers all of its gain or has none to recover
+            assert b["heldout"] == b["reference"]
+            assert b["recovered_accuracy"] in (None, pytest.approx(1.0))
+
+
+def test_sweep_edge_rows_come_from_the_profile_of_the_default_condition(tmp_path):
+    sweep_mod = load_sweep()
+    calls, profiled = [], []
+
+    def profiler(ref, run, family):
+        profiled.append((os.path.basename(ref), os.path.basename(run), family))
+        cell = {"problems": 4, "base": {"accuracy": 0.25, "reflection_rate": 0.1},
+                "heldout": {"accuracy": 0.5, "reflection_rate": 0.4},
+                "reference": {"accuracy": 0.75, "reflection_rate": 0.7},
+                "recovered_accuracy": 0.5, "recovered_reflection": 0.5}
+        return {"k": 16, "bins": {b: cell for b in transfer.EDGE_BINS}}
+
+    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls),
+                            profiler=profiler)
+    rows = sweep.point("edge", "edge", 2)
+    sweep.point("edge", "beyond", 2)                              # the profile is cached in edge.json
+    assert profiled == [("default-seed2-ref", "default-seed2-rl-countdown+sum+add", "fill")]
+    assert [r["family"] for r in rows] == ["fill"]
+    assert rows[0]["accuracy"] == [0.25, 0.5] and rows[0]["reference_accuracy"] == 0.75
+    assert rows[0]["recovered_accuracy"] == 0.5 and rows[0]["problems"] == 4

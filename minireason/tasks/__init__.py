@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from minireason.tasks.arith import AddFamily, CountdownFamily, SubFamily, SumFamily
-from minireason.tasks.code import TraceFamily
+from minireason.tasks.code import FillFamily, TraceFamily
 from minireason.tasks.respelled import VARIANTS, Respelled
 from minireason.tasks.write import WriteFamily
 
@@ -62,7 +62,7 @@ class Family(Protocol):
         """Whether a `wait` revision (traces.Revision) turned a wrong value into a right one."""
 
 PLAIN_FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily(),
-                                       WriteFamily())}
+                                       WriteFamily(), FillFamily())}
 # and each respelled for the transfer experiment's notation dial: `write-own`, `write-own-prompt`, ...
 FAMILIES = {**PLAIN_FAMILIES, **{v.name: v for f in PLAIN_FAMILIES.values() for v in (Respelled(f, k) for k in VARIANTS)}}
 
@@ -158,6 +158,9 @@ def _read_prompt(name: str, text: str) -> dict | None:
     if name in ("add", "sub") and (m := re.fullmatch(r"([1-9][0-9]{0,5})([+-])([1-9][0-9]{0,5})", text)):
         if m.group(2) == FAMILIES[name].symbol and (name == "add" or int(m.group(1)) >= int(m.group(3))):
             return {**record, "a": int(m.group(1)), "b": int(m.group(3))}
+    if name == "fill" and (m := re.fullmatch(r"x=([1-9][0-9]?)((?:;x=x\?[1-9]){1,3});print x gives ([0-9]{1,4})", text)):
+        return {**record, "target": int(m.group(3)),
+                "numbers": [int(m.group(1))] + [int(x) for x in re.findall(r"[0-9]+", m.group(2))]}
     if name == "trace" and "print" in text:
         return {**record, "program": text}
     if name == "write" and re.fullmatch(r"write( f\([0-9]\)=-?[0-9]{1,3}){2}", text):

@@ -16,6 +16,9 @@ sandboxed interpreter, never from the trace writer.
 Difficulty knob: 1 = two literals, one computed assignment; 2 = three computed assignments that
 overwrite variables; 3 = a `repeat` loop (3 iterations of one assignment, or 2 of one or two).
 Literals are 1..9 and the operators + and -, so every value stays small.
+
+**fill** (FillFamily, at the end of this file): fill the holes of a program so that it prints a target,
+`x=3;x=x?5;x=x?8;print x gives 6` -> `x=3;x=x-5;x=x+8;print x`: Countdown's search, spelled as code.
 """
 from __future__ import annotations
 
@@ -24,8 +27,8 @@ import re
 import numpy as np
 
 from minireason import lang
-from minireason.tasks.arith import Noise, SumFamily, _slip
-from minireason.traces import completion_text
+from minireason.tasks.arith import CountdownFamily, Noise, SumFamily, _slip
+from minireason.traces import ANSWER_END, ANSWER_START, THINK_END, completion_text
 
 _INT_RE = re.compile(r"^(0|-?[1-9][0-9]{0,11})\Z", re.ASCII)
 LIMITS = lang.Limits(max_steps=500)      # generated programs need a few dozen steps
@@ -144,3 +147,59 @@ class TraceFamily:
 
     # A revision fixed a step when the step before `wait` was wrong and its redo is right: as for sums.
     revision_fixed = SumFamily.revision_fixed
+
+
+class FillFamily(CountdownFamily):
+    """Fill the holes of a program so that it prints the target: Countdown's search in the code domain.
+
+    Example (difficulty 2):
+
+        prompt   x=3;x=x?5;x=x?8;print x gives 6
+        reflect  x=3+5=8 x=8+8=16 check 16=6 no wait x=3+5=8 x=8-8=0 check 0=6 no wait x=3-5=-2 x=-2+8=6
+                 check 6=6 ok</think><answer>x=3;x=x-5;x=x+8;print x</answer>
+
+    Each `?` is `+` or `-`; the answer is the whole program, run in the sandbox, and it must be the
+    prompt's program with the holes filled. The problems are Countdown's (the same generator, the same
+    difficulties, the same held-out share), the thinking is written in the trace family's notation
+    (`x=E=V`), and the search is Countdown's: attempt, check against the target, `wait`, next pattern.
+    It is the transfer experiment's target (bench/transfer.py): a code task that shares a reasoning
+    primitive (search with checks) with the arithmetic family RL trains on, spelled differently.
+    """
+    name = "fill"
+    domain = "code"
+
+    def prompt(self, p: dict) -> str:
+        """The program with holes, and the value it must print."""
+        first, *rest = p["numbers"]
+        return ";".join([f"x={first}", *(f"x=x?{n}" for n in rest), "print x"]) + f" gives {p['target']}"
+
+    @staticmethod
+    def program(expression: str) -> str:
+        """`3-5+8` -> `x=3;x=x-5;x=x+8;print x`."""
+        first, *rest = re.findall(r"[+-]?[0-9]+", expression, re.ASCII)
+        return ";".join([f"x={first}", *(f"x=x{t[0]}{t[1:]}" for t in rest), "print x"])
+
+    def correct_answer(self, p: dict) -> str:
+        """The program of the first solution in search order."""
+        return self.program(self.solutions(p)[0])
+
+    def attempt(self, numbers, signs, rng, step_noise):
+        """Countdown's attempt, each step assigning to x (`x=3+5=8`)."""
+        items, value = super().attempt(numbers, signs, rng, step_noise)
+        return [f"x={item}" for item in items], value
+
+    def trace(self, p: dict, style: str, rng, noise) -> str:
+        """Countdown's trace in the code notation, answered with the filled program."""
+        thinking, _, rest = super().trace(p, style, rng, noise).partition(THINK_END)
+        expression = rest[len(ANSWER_START):-len(ANSWER_END)]
+        return completion_text(thinking.split(" ") if thinking else [], self.program(expression))
+
+    def check_answer(self, p: dict, answer: str) -> tuple[bool, str]:
+        """The prompt's program with every hole filled by + or -, printing the target in the sandbox."""
+        first, *rest = p["numbers"]
+        shape = ";".join([f"x={first}", *(f"x=x[+-]{n}" for n in rest), "print x"])
+        if len(answer) > 64 or not re.fullmatch(shape, answer, re.ASCII):
+            return False, ("unparsable answer" if not answer.startswith("x=") else "program differs from the prompt's")
+        result = lang.run(answer, LIMITS)
+        ok = result.status == "ok" and result.output == [p["target"]]
+        return ok, ("" if ok else "wrong value")
