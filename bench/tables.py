@@ -25,7 +25,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = os.path.join(ROOT, "docs", "runs")
-DOCUMENTS = ("README.md", os.path.join("docs", "results.md"), os.path.join("docs", "course.md"))
+DOCUMENTS = ("README.md", os.path.join("docs", "results.md"), os.path.join("docs", "course.md"),
+             os.path.join("docs", "transfer.md"))
 DEMO_SEEDS = ("demo-seed0", "demo-seed1", "demo-seed2")
 CONTROL, TRANSFER = "demo-noreflect-seed0", "demo-transfer-seed0"
 COURSE_SEEDS = ("course-seed0", "course-seed1", "course-seed2")
@@ -297,10 +298,55 @@ def mutants_table(runs: str) -> str:
     return table(["assignment", "function", "caught", "the mistakes"], rows)
 
 
+def _sweep_module():
+    """bench/transfer.py, whose table and verdict the transfer tables reuse (no JAX is imported)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("transfer_sweep", os.path.join(ROOT, "bench", "transfer.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _sweep_rows(runs: str) -> list[dict]:
+    path = os.path.join(runs, "transfer", "rows.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def sweep_table(runs: str) -> str:
+    """The transfer sweep (`python bench/transfer.py --table --out docs/runs/transfer`): the held-out
+    target per dial value, means over seeds with [min–max]."""
+    rows = _sweep_rows(runs)
+    if not rows:
+        return "(no docs/runs/transfer/rows.jsonl yet)\n"
+    mod = _sweep_module()
+    note = mod.versions_note(rows)
+    return mod.table(rows) + "\n" + (f"\n{note}\n" if note else "")
+
+
+def sweep_within_table(runs: str) -> str:
+    """The same runs' other held-out families (arithmetic ones, when RL trains on fewer sources)."""
+    rows = [r for r in _sweep_rows(runs) if not r["main"]]
+    if not rows:
+        return "(no such rows yet)\n"
+    return _sweep_module().table(rows, main=False) + "\n"
+
+
+def sweep_verdict(runs: str) -> str:
+    """The issue's bar read off the stored rows (bench/transfer.py `verdict`)."""
+    rows = _sweep_rows(runs)
+    if not rows:
+        return "(no rows yet)\n"
+    return "```\n" + "\n".join(_sweep_module().verdict(rows)) + "\n```\n"
+
+
 TABLES = {"files": files_table, "trace": trace_block, "demo": demo_table, "bar": bar_table, "cells": cells_table,
           "simpson": simpson_table,
           "transfer": transfer_table, "testtime": testtime_table, "budget": budget_table, "course": course_table,
-          "losses": losses_table, "mutants": mutants_table}
+          "losses": losses_table, "mutants": mutants_table, "sweep": sweep_table, "sweep-within": sweep_within_table,
+          "sweep-verdict": sweep_verdict}
 
 
 def render(runs: str = RUNS) -> dict[str, str]:

@@ -329,3 +329,18 @@ def test_sweep_edge_rows_come_from_the_profile_of_the_default_condition(tmp_path
     assert [r["family"] for r in rows] == ["fill"]
     assert rows[0]["accuracy"] == [0.25, 0.5] and rows[0]["reference_accuracy"] == 0.75
     assert rows[0]["recovered_accuracy"] == 0.5 and rows[0]["problems"] == 4
+
+
+def test_in_rl_the_target_is_held_out_and_a_respelled_target_keeps_its_spelling():
+    from minireason import rl
+    from minireason.corpus import prompt_text
+    cfg = preset("transfer")
+    families = rl.rl_families(cfg.data, cfg.rl.families)[0]
+    problems = rl.prompt_batch(np.random.default_rng(0), cfg.data, rl.Curriculum(families, (1, 2), True), 100, 1,
+                               cfg.rl.families)
+    assert {p["family"] for p in problems} == {"countdown", "sum", "add"}          # the diversity dial's 3
+    own = override(override(cfg, "data.families", "countdown,sum,add,fill-own-prompt"), "rl.families", "")
+    families = rl.rl_families(own.data)[0]
+    problems = rl.prompt_batch(np.random.default_rng(0), own.data, rl.Curriculum(families, (1, 2), True), 100, 1)
+    target = [p for p in problems if p["family"] == "fill-own-prompt"]
+    assert target and all(prompt_text(p).startswith("code x=") for p in target)
