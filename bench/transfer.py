@@ -130,11 +130,14 @@ def target_of(families: str | tuple) -> str:
 class Sweep:
     """The runs of a sweep in OUT: each condition's reference and held-out run, resumable."""
 
-    def __init__(self, out: str, preset: str, sets: list[str], echo=print, runner=None, profiler=None):
+    def __init__(self, out: str, preset: str, sets: list[str], echo=print, runner=None, profiler=None,
+                 sampler=None):
         self.out, self.preset, self.sets, self.echo = out, preset, list(sets), echo
         self.cfg = base_config(preset, sets)
         self.runner = runner or self._train
         self.profiler = profiler or (lambda ref, run, family: transfer.edge_profile(ref, run, family,
+                                                                                     echo=lambda *_: None))
+        self.sampler = sampler or (lambda ref, run, family: transfer.target_samples(ref, run, family,
                                                                                      echo=lambda *_: None))
         self.code = code_version()
         os.makedirs(out, exist_ok=True)
@@ -197,6 +200,11 @@ class Sweep:
         """Run (or find) one condition; its rows, one per held-out family."""
         tag, data_sets, sources = condition(self.cfg, dial, value)
         run = self.heldout(tag, data_sets, sources, seed)
+        shown = os.path.join(run, "traces.json")            # what each model writes on the target
+        if not os.path.exists(shown):
+            ref = self.reference(tag, data_sets, seed)
+            families = runfolder.read_json(os.path.join(run, "config.json"))["data"]["families"]
+            runfolder.write_json(shown, self.sampler(ref, run, target_of(tuple(families))))
         summary = runfolder.read_json(os.path.join(run, "summary.json"))
         block = summary.get("transfer")
         if not block:
@@ -363,41 +371,45 @@ def plot(rows: list[dict], path: str) -> None:
     plt.close(fig)
 
 
-def edge_files(folder: str) -> dict:
-    """{seed: edge profile} from a sweep folder (runs/*/edge.json) or a stored one (edge-seedN.json)."""
+def stored(folder: str, kind: str) -> dict:
+    """{run name: data} of each run's KIND.json (edge, traces): runs/NAME/KIND.json in a sweep folder,
+    KIND/NAME.json in a stored one (--store)."""
     found = {}
     for root, _, files in os.walk(folder):
         for f in files:
-            if f == "edge.json":
-                seed = int(os.path.basename(root).split("-seed")[1].split("-")[0])
-            elif f.startswith("edge-seed") and f.endswith(".json"):
-                seed = int(f[len("edge-seed"):-len(".json")])
-            else:
-                continue
-            found[seed] = runfolder.read_json(os.path.join(root, f))
+            if f == f"{kind}.json" and os.path.basename(os.path.dirname(root)) == "runs":
+                found[os.path.basename(root)] = runfolder.read_json(os.path.join(root, f))
+            elif os.path.basename(root) == kind and f.endswith(".json"):
+                found[f[:-len(".json")]] = runfolder.read_json(os.path.join(root, f))
     return dict(sorted(found.items()))
 
 
-def traces_text(profiles: dict) -> str:
-    """What the base model, the held-out run and the reference wrote on a few target problems per bin."""
+def traces_text(folder: str) -> str:
+    """What the base model, the held-out run and the reference wrote on a few target problems, per
+    condition (traces.json) and per edge bin (edge.json)."""
     from minireason.tasks import FAMILIES
     lines = []
-    for seed, prof in profiles.items():
-        for s in prof["samples"]:
-            lines.append(f"seed {seed}, {s['bin']}: {FAMILIES[s['task']['family']].prompt(s['task'])}")
-            for model in ("base", "heldout", "reference"):
-                m = s[model]
-                lines.append(f"  {model:9s} {'right' if m['correct'] else 'wrong'}  {m['completion']}")
+    for kind in ("traces", "edge"):
+        for run, data in stored(folder, kind).items():
+            for s in (data["samples"] if kind == "edge" else data):
+                where = f"{run}, {s['bin']}" if kind == "edge" else run
+                lines.append(f"{where}: {FAMILIES[s['task']['family']].prompt(s['task'])}")
+                for model in ("base", "heldout", "reference"):
+                    m = s[model]
+                    lines.append(f"  {model:9s} {'right' if m['correct'] else 'wrong'}  {m['completion']}")
     return "\n".join(lines)
 
 
 def store(sweep: "Sweep", dest: str) -> None:
-    """The sweep's record for the repository: rows.jsonl, sweep.json, edge-seedN.json (no checkpoints)."""
+    """The sweep's record for the repository: rows.jsonl, sweep.json, and each run's edge.json and
+    traces.json as edge/NAME.json and traces/NAME.json (no checkpoints)."""
     os.makedirs(dest, exist_ok=True)
     for name in ("rows.jsonl", "sweep.json"):
         shutil.copy2(os.path.join(sweep.out, name), os.path.join(dest, name))
-    for seed, prof in edge_files(os.path.join(sweep.out, "runs")).items():
-        runfolder.write_json(os.path.join(dest, f"edge-seed{seed}.json"), prof)
+    for kind in ("edge", "traces"):
+        for run, data in stored(os.path.join(sweep.out, "runs"), kind).items():
+            os.makedirs(os.path.join(dest, kind), exist_ok=True)
+            runfolder.write_json(os.path.join(dest, kind, f"{run}.json"), data)
 
 
 def parse_args(argv):
@@ -465,7 +477,7 @@ def main(argv=None) -> int:
         print(table(rows, main=False))
     print("\n" + "\n".join(verdict(rows)))
     if args.traces:
-        print("\n" + traces_text(edge_files(args.out)))
+        print("\n" + traces_text(args.out))
     if plots.available():
         path = args.plot or os.path.join(args.out, "transfer.png")
         plot(rows, path)

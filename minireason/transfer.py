@@ -174,6 +174,27 @@ def edge_bin(correct: int, k: int) -> str:
     return "beyond" if correct == 0 else "edge" if correct < k / 2 else "solved"
 
 
+def _three_models(reference: str, heldout: str, echo):
+    """The reference run (loaded) and the parameters of its base model, of the held-out run's final
+    model and of the reference's final model (the two runs share the base: train.py --base)."""
+    from minireason.load import load_params, load_run
+
+    ref = load_run(reference, echo=echo)
+    base_params, _ = load_params(reference, ref.cfg, ref.graphdef, ref.params, base=True, echo=echo)
+    return ref, {"base": base_params, "heldout": load_run(heldout, echo=echo).params, "reference": ref.params}
+
+
+def _graded(ref, params, key, problems, k: int) -> list:
+    """k graded completions per problem, problem-major."""
+    from minireason.heldout import sample_rows
+
+    cfg, tok = ref.cfg, ref.tokenizer
+    _, tokens, mask, finished = sample_rows(ref.generate, params, key, tok, problems, k, cfg.eval.batch_size,
+                                            cfg.data.prompt_len, cfg.eval.temperature)
+    rows = [p for p in problems for _ in range(k)]
+    return metrics.grade(rows, tok.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
+
+
 def edge_profile(reference: str, heldout: str, family: str, k: int = 16, per: int = 48, samples: int = 2,
                  echo=print) -> dict:
     """The edge dial: the target's held-out problems put in EDGE_BINS by k samples of the base model
@@ -184,31 +205,23 @@ def edge_profile(reference: str, heldout: str, family: str, k: int = 16, per: in
     the first completion of each model on `samples` problems per bin."""
     import jax                                   # here, so that the measures and tables need no JAX
 
-    from minireason.heldout import sample_rows
-    from minireason.load import load_params, load_run
     from minireason.tasks import heldout_set
 
-    ref = load_run(reference, echo=echo)
-    cfg, tok = ref.cfg, ref.tokenizer
-    base_params, _ = load_params(reference, cfg, ref.graphdef, ref.params, base=True, echo=echo)
-    out_params = load_run(heldout, echo=echo).params
-    d = cfg.data
-    problems = heldout_set(cfg.seed, [family], d.difficulties, per, d.heldout_percent)
-    key = jax.random.fold_in(jax.random.key(cfg.seed), 4)
+    ref, params = _three_models(reference, heldout, echo)
+    d = ref.cfg.data
+    problems = heldout_set(ref.cfg.seed, [family], d.difficulties, per, d.heldout_percent)
+    key = jax.random.fold_in(jax.random.key(ref.cfg.seed), 4)
 
-    def per_problem(params, i):
-        """(right, reflected) counts of k samples per problem."""
-        _, tokens, mask, finished = sample_rows(ref.generate, params, jax.random.fold_in(key, i), tok, problems,
-                                                k, cfg.eval.batch_size, d.prompt_len, cfg.eval.temperature)
-        rows = [p for p in problems for _ in range(k)]
-        graded = metrics.grade(rows, tok.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
+    def per_problem(model, i):
+        """(right, reflected) counts of k samples per problem, and the first completion of each."""
+        graded = _graded(ref, params[model], jax.random.fold_in(key, i), problems, k)
         right = np.array([g.verdict.correct for g in graded]).reshape(-1, k).sum(axis=1)
         reflected = np.array([g.trace.reflects for g in graded]).reshape(-1, k).sum(axis=1)
         return right, reflected, [(g.completion, g.verdict.correct) for g in graded[::k]]
 
-    bins = np.array([edge_bin(int(c), k) for c in per_problem(base_params, 0)[0]])
-    models = {"base": per_problem(base_params, 1), "heldout": per_problem(out_params, 2),
-              "reference": per_problem(ref.params, 3)}
+    bins = np.array([edge_bin(int(c), k) for c in per_problem("base", 0)[0]])
+    models = {"base": per_problem("base", 1), "heldout": per_problem("heldout", 2),
+              "reference": per_problem("reference", 3)}
     result = {"k": k, "bins": {}, "samples": []}
     for name in EDGE_BINS:
         pick = bins == name
@@ -224,3 +237,19 @@ def edge_profile(reference: str, heldout: str, family: str, k: int = 16, per: in
             cell[name_] = recovered_share(gain(b, o), gain(b, r))
         result["bins"][name] = cell
     return result
+
+
+def target_samples(reference: str, heldout: str, family: str, per: int = 2, echo=print) -> list[dict]:
+    """What the models write on the target: one completion each of the base model, the held-out run's
+    final model and the reference's, on the first `per` held-out problems of each difficulty."""
+    import jax
+
+    from minireason.tasks import heldout_set
+
+    ref, params = _three_models(reference, heldout, echo)
+    d = ref.cfg.data
+    problems = heldout_set(ref.cfg.seed, [family], d.difficulties, per, d.heldout_percent)
+    key = jax.random.fold_in(jax.random.key(ref.cfg.seed), 5)
+    graded = {m: _graded(ref, p, key, problems, 1) for m, p in params.items()}
+    return [{"task": problems[i], **{m: {"completion": g[i].completion, "correct": bool(g[i].verdict.correct)}
+                                     for m, g in graded.items()}} for i in range(len(problems))]

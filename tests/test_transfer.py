@@ -241,10 +241,17 @@ def fake_runner(calls, finish=True):
     return run
 
 
+def fake_sampler(ref, run, family):
+    task = {"family": family, "difficulty": 1, "numbers": [3, 5], "target": 8}
+    return [{"task": task, **{m: {"completion": "</think><answer>x=3;x=x+5;print x</answer>", "correct": True}
+                              for m in ("base", "heldout", "reference")}}]
+
+
 def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     sweep_mod = load_sweep()
     calls = []
-    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls))
+    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls),
+                            sampler=fake_sampler)
     rows = sweep.point("diversity", "2", 0)
     assert len(calls) == 2 and "--rl.families=" in calls[0] and "--base" in calls[1]
     assert "--rl.families=countdown,sum" in calls[1]
@@ -254,12 +261,19 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     assert len(calls) == 2 and len(sweep.rows()) == 2
     sweep.point("notation", "own", 0)
     assert any("--data.families=countdown,sum,add,fill-own" in c for c in calls[2:])
+    dest = tmp_path / "stored"
+    sweep_mod.store(sweep, str(dest))
+    assert (dest / "rows.jsonl").exists() and (dest / "traces" / "notation-own-seed0-rl-countdown+sum+add.json").exists()
+    text = sweep_mod.traces_text(str(dest))
+    assert "notation-own-seed0-rl-countdown+sum+add: x=3;x=x?5;print x gives 8" in text
+    assert sweep_mod.traces_text(str(dest)) == sweep_mod.traces_text(str(tmp_path))   # stored = live
 
 
 def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
     sweep_mod = load_sweep()
     calls = []
-    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls, False))
+    sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls, False),
+                            sampler=fake_sampler)
     with pytest.raises(KeyboardInterrupt):
         sweep.point("exposure", "0.05", 1)
     sweep.runner = fake_runner(calls)
@@ -322,7 +336,7 @@ def test_sweep_edge_rows_come_from_the_profile_of_the_default_condition(tmp_path
         return {"k": 16, "bins": {b: cell for b in transfer.EDGE_BINS}}
 
     sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls),
-                            profiler=profiler)
+                            profiler=profiler, sampler=fake_sampler)
     rows = sweep.point("edge", "edge", 2)
     sweep.point("edge", "beyond", 2)                              # the profile is cached in edge.json
     assert profiled == [("default-seed2-ref", "default-seed2-rl-countdown+sum+add", "fill")]
@@ -344,3 +358,10 @@ def test_in_rl_the_target_is_held_out_and_a_respelled_target_keeps_its_spelling(
     problems = rl.prompt_batch(np.random.default_rng(0), own.data, rl.Curriculum(families, (1, 2), True), 100, 1)
     target = [p for p in problems if p["family"] == "fill-own-prompt"]
     assert target and all(prompt_text(p).startswith("code x=") for p in target)
+
+
+def test_target_samples_show_each_model_on_the_same_problems(smoke_run):
+    run, _ = smoke_run
+    shown = transfer.target_samples(run, run, "sum", per=1, echo=lambda *_: None)
+    assert [s["task"]["difficulty"] for s in shown] == [1, 2]
+    assert all(s["heldout"] == s["reference"] and isinstance(s["base"]["completion"], str) for s in shown)
