@@ -14,7 +14,7 @@ the same base model: the *reference* (RL on every family, the target included) a
 (`train.py --base REF`, RL on the sources only), so every held-out row carries its recovered shares
 (minireason/transfer.py). Dials and their values (the first value of each is the preset's own):
 
-    exposure    the target's share of the pretraining corpus              0.35 0.05 0.01
+    exposure    the target's share of the pretraining corpus              0.35 0.01 0.001
     reflect     the share of the target's traces that reflect               0.17 0.5 0.0
     notation    the target's markers / prompt (tasks/respelled.py)            shared own own-prompt
     diversity   RL on 1, 2 or 3 arithmetic source families                  3 2 1
@@ -49,7 +49,7 @@ from minireason import config as config_lib, plots, runfolder, transfer  # noqa:
 TARGET = "fill"
 SOURCES = ("countdown", "sum", "add")
 DIALS = {
-    "exposure": ("0.35", "0.05", "0.01"),
+    "exposure": ("0.35", "0.01", "0.001"),
     "reflect": ("0.17", "0.5", "0.0"),
     "notation": ("shared", "own", "own-prompt"),
     "diversity": ("3", "2", "1"),
@@ -131,7 +131,7 @@ class Sweep:
     """The runs of a sweep in OUT: each condition's reference and held-out run, resumable."""
 
     def __init__(self, out: str, preset: str, sets: list[str], echo=print, runner=None, profiler=None,
-                 sampler=None):
+                 sampler=None, read_only: bool = False):
         self.out, self.preset, self.sets, self.echo = out, preset, list(sets), echo
         self.cfg = base_config(preset, sets)
         self.runner = runner or self._train
@@ -140,6 +140,9 @@ class Sweep:
         self.sampler = sampler or (lambda ref, run, family: transfer.target_samples(ref, run, family,
                                                                                      echo=lambda *_: None))
         self.code = code_version()
+        self.rows_path = os.path.join(out, "rows.jsonl")
+        if read_only:                          # --table: show what is stored, whatever config made it
+            return
         os.makedirs(out, exist_ok=True)
         meta_path = os.path.join(out, "sweep.json")
         meta = {"preset": preset, "sets": self.sets}
@@ -150,7 +153,6 @@ class Sweep:
                                  f"{' '.join(stored['sets']) or '(none)'}; pick another --out for this config")
         else:
             runfolder.write_json(meta_path, meta)
-        self.rows_path = os.path.join(out, "rows.jsonl")
 
     def _train(self, args: list[str], folder: str) -> None:
         """One train.py run (its output in folder/train.log); SweepError when it fails."""
@@ -167,8 +169,14 @@ class Sweep:
         if os.path.exists(os.path.join(folder, "summary.json")):
             return folder
         resume = os.path.exists(os.path.join(folder, "config.json"))
+        if resume and "--base" in args and not os.path.exists(os.path.join(folder, transfer.REFERENCE)):
+            resume = False                     # killed while adopting its base model (written last)
         if not resume and os.path.exists(folder):
-            shutil.rmtree(folder)              # killed before its config was written: start again
+            shutil.rmtree(folder)              # killed before it really started: start again
+        if not resume:
+            os.makedirs(folder)
+            with open(os.path.join(folder, "code.txt"), "w") as f:      # the code that makes this run
+                f.write(self.code)
         self.echo(f"{'resuming' if resume else 'running'} {name}")
         if resume:
             self.runner(["--resume", "--out", folder], folder)
@@ -216,6 +224,7 @@ class Sweep:
                    "main": family.split("-")[0] == TARGET, "run": os.path.relpath(run, self.out),
                    "reference": block["reference"] and os.path.relpath(block["reference"], self.out),
                    "sources": block["sources"], "code": self.code_of(run),
+                   "reference_code": block["reference"] and self.code_of(block["reference"]),
                    "config": runfolder.read_json(os.path.join(run, "config.json"))}
             if dial == "edge":
                 if not row["main"]:
@@ -226,18 +235,18 @@ class Sweep:
                      "effective_reflection_rate": [None, None], "length_mean": [None, None], "ti": None,
                      **{k: c[k] for k in ("problems", "recovered_accuracy", "recovered_reflection")}}
                 row["reference_accuracy"] = c["reference"]["accuracy"]
-            row.update({k: m[k] for k in ("accuracy", "reflection_rate", "effective_reflection_rate",
-                                          "length_mean", "problems", "recovered_accuracy",
-                                          "recovered_reflection", "ti")})
+            row.update({k: m.get(k) for k in ("accuracy", "reflection_rate", "effective_reflection_rate",
+                                              "length_mean", "problems", "recovered_accuracy",
+                                              "recovered_reflection", "ti", "in_rl_gain")})
             rows.append(row)
         return rows
 
     def code_of(self, run: str) -> str:
-        """The code version that made a run: recorded when the sweep first saw it finish."""
+        """The code version that started a run (code.txt; a resumed run keeps it, and says so in its
+        train.log); "unknown" for a run made outside the sweep."""
         path = os.path.join(run, "code.txt")
         if not os.path.exists(path):
-            with open(path, "w") as f:
-                f.write(self.code)
+            return "unknown"
         with open(path) as f:
             return f.read().strip()
 
@@ -309,7 +318,9 @@ def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list
     lines = []
     for (dial, value), rs in sorted(groups.items()):
         acc, refl = [r["recovered_accuracy"] for r in rs], [r["recovered_reflection"] for r in rs]
-        if any(x is None for x in acc + refl):
+        if any(r["reference"] is None for r in rs):
+            tag = "no reference run on some seed"
+        elif any(x is None for x in acc + refl):
             tag = "undefined on some seed (no in-RL gain)"
         elif min(acc) >= share and min(refl) >= share:
             tag = f"recovers >= {share:.0%} on all {len(rs)} seeds"
@@ -317,12 +328,21 @@ def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list
             tag = f"recovers <= {matched:.0%} on all {len(rs)} seeds"
         else:
             tag = "in between"
+        noisy = [r["seed"] for r in rs if noise(r)]
+        if noisy:
+            tag += f"; the in-RL accuracy gain is under 2 standard errors on seed {', '.join(map(str, noisy))}"
         lines.append(f"{dial}={value}: {tag}")
     return lines
 
 
+def noise(row: dict) -> bool:
+    """The row's in-RL accuracy gain (the recovered share's denominator) is under 2 standard errors."""
+    g = (row.get("in_rl_gain") or {}).get("accuracy")
+    return g is not None and g[1] is not None and g[0] < 2 * g[1]
+
+
 def versions_note(rows: list[dict]) -> str:
-    codes = sorted({r["code"] for r in rows})
+    codes = sorted({r["code"] for r in rows} | {r.get("reference_code") or r["code"] for r in rows})
     return "" if len(codes) <= 1 else f"note: these rows come from {len(codes)} code versions ({', '.join(codes)})"
 
 
@@ -443,7 +463,7 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        sweep = Sweep(args.out, args.preset, args.sets)
+        sweep = Sweep(args.out, args.preset, args.sets, read_only=args.table)
         if not args.table:
             dials = list(DIALS) if args.dial == "all" else [args.dial]
             plan = [(d, v, s) for s in args.seeds for d in dials for v in (args.values or DIALS[d])]
@@ -473,7 +493,7 @@ def main(argv=None) -> int:
         print(note)
     print(table(rows))
     if any(not r["main"] for r in rows):
-        print("\nother families held out of the same runs (within arithmetic: sum, sub):")
+        print("\nother families held out of the same runs (within arithmetic: sum, add):")
         print(table(rows, main=False))
     print("\n" + "\n".join(verdict(rows)))
     if args.traces:

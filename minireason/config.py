@@ -266,7 +266,7 @@ def override(cfg: Config, key: str, text: str) -> Config:
 
 def validate(cfg: Config) -> Config:
     """Check cross-field constraints; raise ConfigError with a one-line message."""
-    from minireason.tasks import FAMILIES  # local import: tasks import nothing from here
+    from minireason.tasks import FAMILIES, PLAIN_FAMILIES  # local import: tasks import nothing from here
 
     d, r, m, p, e = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval
     for name in ("model", "data", "pretrain", "rl", "eval", "alarms"):   # every number finite
@@ -298,7 +298,8 @@ def validate(cfg: Config) -> Config:
         (len(d.families) > 0 and min(d.family_weights, default=0) >= 0 and sum(d.family_weights) > 0,
          "data.family_weights: non-negative weights, not all zero"),
         (cfg.eval.temperature > 0, "eval.temperature must be positive"),
-        (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(FAMILIES)}"),
+        (all(f in FAMILIES for f in d.families), f"data.families: choose from {', '.join(PLAIN_FAMILIES)} (or "
+         "<family>-own, <family>-own-prompt: the transfer experiment's respelled ones)"),
         (all(f in d.families for f in r.families) and len(set(r.families)) == len(r.families),
          "rl.families: distinct families that are also in data.families (RL needs a pretrained base)"),
         (not d.corpus_weights or (len(d.corpus_weights) == len(d.families) and min(d.corpus_weights) >= 0

@@ -12,7 +12,7 @@ evaluated. For each target, base -> final on its held-out problems, the measures
                       arXiv:2507.00432)   TI = 100 · ΔR_T / ΔR_S,   ΔR = (final − base) / base,
                       ΔR_S the mean over the source families. A relative gain blows up when the base
                       accuracy is low, so TI is reported for comparison with the literature, not as the
-                      bar; null when a base accuracy is 0 or ΔR_S = 0.
+                      bar; null when a base accuracy is 0 or ΔR_S <= 0.
 
 and beside them T's reflection rate, effective reflection rate and mean length, base -> final,
 overall and per difficulty.
@@ -33,6 +33,7 @@ The dials (config fields; `bench/transfer.py` sweeps them, anchors-2.md §3.5 sa
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -61,12 +62,23 @@ def recovered_share(gain_out, gain_in):
     return gain_out / gain_in
 
 
+def gain_se(row: dict, key: str) -> float | None:
+    """The standard error of a base -> final gain in a rate over n problems (one completion each),
+    sqrt(b(1-b)/n + f(1-f)/n): a denominator Δ_in below about two of these is noise, and so is a
+    recovered share resting on it."""
+    b, f, n = row["base"][key], row["final"][key], row["final"]["problems"]
+    if b is None or f is None or not n:
+        return None
+    return float(np.sqrt((b * (1 - b) + f * (1 - f)) / n))
+
+
 def transferability_index(target_rel, source_rels) -> float | None:
-    """TI = 100 · ΔR_target / mean(ΔR_source); None when any is None or the source mean is 0."""
+    """TI = 100 · ΔR_target / mean(ΔR_source); None when any is None or the sources gained nothing on
+    average (mean <= 0: a ratio of two losses would read as transfer)."""
     if target_rel is None or not source_rels or any(r is None for r in source_rels):
         return None
     source = float(np.mean(source_rels))
-    return None if source == 0 else 100.0 * target_rel / source
+    return None if source <= 0 else 100.0 * target_rel / source
 
 
 def family_rows(summary: dict) -> tuple[dict, dict]:
@@ -88,8 +100,11 @@ def measures(summary: dict, sources, targets, reference: dict | None = None) -> 
     def side(row: dict, ref: dict | None) -> dict:
         out = {k: [row["base"][k], row["final"][k]] for k in KEYS}
         out["problems"] = row["final"]["problems"]
+        out["in_rl_gain"] = {}
         for k, name in (("accuracy", "recovered_accuracy"), ("reflection_rate", "recovered_reflection")):
-            out[name] = None if ref is None else recovered_share(gain(*out[k]), gain(ref["base"][k], ref["final"][k]))
+            delta_in = None if ref is None else gain(ref["base"][k], ref["final"][k])
+            out[name] = recovered_share(gain(*out[k]), delta_in)
+            out["in_rl_gain"][k] = None if delta_in is None else [delta_in, gain_se(ref, k)]
         return out
 
     block = {"sources": list(sources), "targets": {}}
@@ -111,7 +126,8 @@ def summary_block(cfg, summary: dict, out: str) -> dict | None:
         return None
     path = os.path.join(out, REFERENCE)
     ref = runfolder.read_json(path) if os.path.exists(path) else None
-    usable = ref is not None and all(t in (ref["rl_families"] or ref["families"]) for t in targets)
+    usable = (ref is not None and all(t in (ref["rl_families"] or ref["families"]) for t in targets)
+              and ref.get("eval") == dataclasses.asdict(cfg.eval))      # the same held-out problems
     block = measures(summary, sources, targets, ref["summary"] if usable else None)
     block["reference"] = ref["run"] if usable else None
     return block
@@ -119,14 +135,15 @@ def summary_block(cfg, summary: dict, out: str) -> dict | None:
 
 def write_reference(out: str, base: str) -> None:
     """Keep the summary of the `--base` run in out/reference.json (when it has finished), with the
-    families its RL trained on: the reference of summary_block."""
+    families its RL trained on and its eval section: the reference of summary_block. adopt_base writes
+    it last, so its presence says the adoption finished."""
     path = os.path.join(base, "summary.json")
     if not os.path.exists(path):
         return
     cfg = runfolder.read_json(os.path.join(base, "config.json"))
     runfolder.write_json(os.path.join(out, REFERENCE), {
         "run": os.path.abspath(base), "rl_families": cfg["rl"]["families"], "families": cfg["data"]["families"],
-        "summary": runfolder.read_json(path)})
+        "eval": cfg["eval"], "summary": runfolder.read_json(path)})
 
 
 def format_block(block: dict) -> str:

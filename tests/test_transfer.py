@@ -1,5 +1,7 @@
 """The transfer experiment: its measures against hand-computed values, what each dial changes in the
 corpus and in RL, the respelled families, and the sweep's bookkeeping (resume, refusal to mix)."""
+import dataclasses
+import hashlib
 import importlib.util
 import json
 import os
@@ -40,6 +42,9 @@ def test_relative_gain_recovered_share_and_ti_by_hand():
     # target 0.2 -> 0.3 (+50%), sources 0.4 -> 0.6 (+50%) and 0.5 -> 0.6 (+20%): TI = 100 * 0.5 / 0.35
     assert transfer.transferability_index(0.5, [0.5, 0.2]) == pytest.approx(142.857, abs=1e-3)
     assert transfer.transferability_index(0.5, [0.1, -0.1]) is None      # sources gained nothing on average
+    assert transfer.transferability_index(-0.5, [-0.2, -0.1]) is None    # two losses are not transfer
+    row = {"base": {"accuracy": 0.2}, "final": {"accuracy": 0.5, "problems": 10}}
+    assert transfer.gain_se(row, "accuracy") == pytest.approx(((0.16 + 0.25) / 10) ** 0.5)
     assert transfer.transferability_index(0.5, [0.5, None]) is None
     assert transfer.transferability_index(None, [0.5]) is None
 
@@ -71,6 +76,7 @@ def test_measures_by_hand():
     assert w["recovered_accuracy"] == pytest.approx(0.1 / 0.4)          # +0.1 held out, +0.4 in RL
     assert w["recovered_reflection"] == pytest.approx(0.3 / 0.6)
     assert w["ti"] == pytest.approx(100 * 0.5 / 0.35)
+    assert w["in_rl_gain"]["accuracy"] == pytest.approx([0.4, ((0.16 + 0.24) / 10) ** 0.5])
     assert w["by_difficulty"]["1"]["recovered_accuracy"] == pytest.approx(0.25)
     assert w["by_difficulty"]["1"]["problems"] == 5
     alone = transfer.measures(run, ["countdown", "sum"], ["write"])      # no reference run: null shares
@@ -89,7 +95,8 @@ def test_summary_block_needs_a_left_out_family_and_a_fitting_reference(tmp_path)
     assert block["reference"] is None and block["targets"]["fill"]["recovered_accuracy"] is None
     ref = summary_of({"countdown": ((0.4, 0.2), (0.6, 0.9)), "sum": ((0.5, 0.1), (0.7, 0.3)),
                       "add": ((0.5, 0.1), (0.7, 0.3)), "fill": ((0.2, 0.1), (0.6, 0.7))})
-    stored = {"run": "/x/ref", "rl_families": ["countdown", "sum"], "families": list(cfg.data.families), "summary": ref}
+    stored = {"run": "/x/ref", "rl_families": ["countdown", "sum"], "families": list(cfg.data.families),
+              "eval": dataclasses.asdict(cfg.eval), "summary": ref}
     runfolder.write_json(str(tmp_path / transfer.REFERENCE), stored)
     assert transfer.summary_block(cfg, run, str(tmp_path))["reference"] is None   # its RL left write out too
     runfolder.write_json(str(tmp_path / transfer.REFERENCE), {**stored, "rl_families": []})   # [] = every family
@@ -97,12 +104,16 @@ def test_summary_block_needs_a_left_out_family_and_a_fitting_reference(tmp_path)
     assert block["reference"] == "/x/ref"
     assert block["targets"]["fill"]["recovered_accuracy"] == pytest.approx(0.25)
     assert "recovered share: accuracy 0.25, reflection 0.50" in transfer.format_block(block)
+    other_eval = {**stored, "rl_families": [], "eval": {**stored["eval"], "problems_per_difficulty": 16}}
+    runfolder.write_json(str(tmp_path / transfer.REFERENCE), other_eval)
+    assert transfer.summary_block(cfg, run, str(tmp_path))["reference"] is None   # other held-out problems
 
 
 def test_write_reference_keeps_a_finished_base_run(tmp_path):
     base = tmp_path / "base"
     base.mkdir()
-    runfolder.write_json(str(base / "config.json"), {"rl": {"families": []}, "data": {"families": ["write"]}})
+    runfolder.write_json(str(base / "config.json"), {"rl": {"families": []}, "data": {"families": ["write"]},
+                                                     "eval": {"problems_per_difficulty": 4}})
     transfer.write_reference(str(tmp_path), str(base))
     assert not (tmp_path / transfer.REFERENCE).exists()         # no summary yet: no reference
     runfolder.write_json(str(base / "summary.json"), {"domains": {}})
@@ -206,6 +217,34 @@ def test_respelled_families_hold_out_the_same_problems_and_grade_alike():
     assert problem_from_prompt(text[5:], ["write-own-prompt"]) is None          # its prompts carry the word
 
 
+def test_the_default_corpora_are_those_before_the_dials():
+    """The demo, demo-arith, smoke and course corpora and their parses, hashed: the value 0.2.0 (before
+    the transfer dials and the second spelling of the markers) gives, so the demo is unchanged."""
+    h = hashlib.sha256()
+    for name in ("demo", "demo-arith", "smoke", "course"):
+        for e in corpus.make_examples(preset(name).data, 0, 3000):
+            h.update((e.prompt + e.completion + e.style).encode())
+            t = traces.parse(e.completion)
+            h.update(repr((t.steps, t.checks, t.revisions, t.answer, t.error)).encode())
+    assert h.hexdigest()[:16] == "907acfbb73961ae7"
+
+
+def test_fill_holds_out_countdowns_problems_and_rejects_other_programs():
+    fill = FAMILIES["fill"]
+    a, b = heldout_set(0, ["countdown"], [1, 2], 48, 10), heldout_set(0, ["fill"], [1, 2], 48, 10)
+    assert [(p["numbers"], p["target"]) for p in a] == [(p["numbers"], p["target"]) for p in b]
+    assert all(is_heldout({**p, "family": "countdown"}, 10) for p in b)   # never a countdown training problem
+    p = {"family": "fill", "difficulty": 2, "numbers": [3, 5, 8], "target": 6}
+    assert fill.prompt(p) == "x=3;x=x?5;x=x?8;print x gives 6"
+    assert fill.check_answer(p, "x=3;x=x-5;x=x+8;print x") == (True, "")
+    for wrong, reason in (("x=3;x=x+5;x=x+8;print x", "wrong value"), ("x=3;x=x-5;x=x+8;print x;print x",
+                          "program differs from the prompt's"), ("x=3;x=x-4;x=x+7;print x", "program differs "
+                          "from the prompt's"), ("print 6", "unparsable answer"), ("x=6;print x", "program differs "
+                          "from the prompt's"), ("x=3;x=x-5;x=x+8;print x" + " " * 64, "program differs from the "
+                          "prompt's")):
+        assert fill.check_answer(p, wrong) == (False, reason)
+
+
 def test_the_plain_corpus_never_writes_the_own_markers():
     examples = corpus.make_examples(preset("transfer").data, 0, 2000)
     words = {w for e in examples for w in e.completion.split("</think>")[0].split(" ")}
@@ -226,6 +265,8 @@ def fake_runner(calls, finish=True):
                 cfg = override(cfg, *s.split("=", 1))
             from minireason.config import to_dict
             runfolder.write_json(os.path.join(folder, "config.json"), to_dict(cfg))
+            if "--base" in args:                      # as adopt_base does, last
+                runfolder.write_json(os.path.join(folder, transfer.REFERENCE), {"run": args[args.index("--base") + 1]})
         if not finish:
             raise KeyboardInterrupt
         cfg = json.load(open(os.path.join(folder, "config.json")))
@@ -282,6 +323,16 @@ def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
     assert any("--data.corpus_weights=0.365385,0.292308,0.292308,0.05" in c for c in calls[0])
     with pytest.raises(sweep_mod.SweepError, match="another --out"):
         sweep_mod.Sweep(str(tmp_path), "transfer", ["rl.steps=5"], echo=lambda *_: None)
+    assert sweep_mod.Sweep(str(tmp_path), "transfer", ["rl.steps=5"], read_only=True).rows() == sweep.rows()
+    # a held-out run killed while adopting its base (config.json written, reference.json not yet) starts again
+    held = tmp_path / "runs" / "default-seed1-rl-countdown+sum+add"
+    sweep.point("diversity", "3", 1)
+    (held / transfer.REFERENCE).unlink()
+    (held / "summary.json").unlink()
+    before = len(calls)
+    sweep.point("diversity", "3", 1)
+    assert "--resume" not in calls[before] and "--base" in calls[before]
+    assert (held / "code.txt").read_text() == sweep.code
 
 
 def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
@@ -291,14 +342,18 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
         with pytest.raises(sweep_mod.SweepError, match=dial):
             sweep_mod.condition(cfg, dial, value)
     assert sweep_mod.condition(cfg, "exposure", "0.35")[0] == "default"      # the preset's own share
-    rows = [{"dial": "diversity", "value": "2", "seed": s, "family": "write", "main": True, "code": c,
+    rows = [{"dial": "diversity", "value": "2", "seed": s, "family": "fill", "main": True, "code": c, "reference": "r",
              "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r,
              "recovered_reflection": 0.6, "ti": 100.0} for s, c, r in ((0, "a", 0.5), (1, "b", 0.7))]
     assert "2 code versions" in sweep_mod.versions_note(rows)
     assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% on all 2 seeds"]
     assert "| diversity | 2 | 2 | 0.20 → 0.30 | 0.60 [0.50–0.70] |" in sweep_mod.table(rows)
+    rows[1]["in_rl_gain"] = {"accuracy": [0.05, 0.04]}                     # 0.05 < 2 x 0.04: noise
+    assert sweep_mod.verdict(rows)[0].endswith("under 2 standard errors on seed 1")
     rows[0]["recovered_accuracy"] = None
     assert "undefined" in sweep_mod.verdict(rows)[0]
+    rows[0]["reference"] = None
+    assert "no reference run" in sweep_mod.verdict(rows)[0]
     assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy")) == "0.70 [0.70–0.70]"
 
 
@@ -316,11 +371,11 @@ def test_edge_profile_on_a_trained_run(smoke_run):
         if b["problems"] == 0:
             assert b["base"]["accuracy"] is None and b["recovered_accuracy"] is None
         else:
-            assert 0 <= b["base"]["accuracy"] <= 1
-            # the held-out run is the reference here: their final models agree sample for sample, so a
-            # bin either recovers all of its gain or has none to recover
-            assert b["heldout"] == b["reference"]
-            assert b["recovered_accuracy"] in (None, pytest.approx(1.0))
+            assert all(0 <= b[m][k] <= 1 for m in ("base", "heldout", "reference")
+                       for k in ("accuracy", "reflection_rate"))
+            expected = transfer.recovered_share(b["heldout"]["accuracy"] - b["base"]["accuracy"],
+                                                b["reference"]["accuracy"] - b["base"]["accuracy"])
+            assert b["recovered_accuracy"] == expected
 
 
 def test_sweep_edge_rows_come_from_the_profile_of_the_default_condition(tmp_path):

@@ -73,7 +73,8 @@ def family_of(problem: dict):
 
 
 def split_family(name: str) -> str:
-    """The family whose split a family shares: itself, or the plain family of a respelled one."""
+    """The family whose split a family shares: itself, or the family whose problems it poses in other
+    words (`split_as`: fill poses Countdown's, a respelled family its plain family's)."""
     return getattr(FAMILIES[name], "split_as", name)
 
 

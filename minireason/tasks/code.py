@@ -167,6 +167,8 @@ class FillFamily(CountdownFamily):
     """
     name = "fill"
     domain = "code"
+    split_as = "countdown"   # the same problems as Countdown's, so held out exactly when Countdown's are:
+                             # RL on Countdown never trains on a held-out fill problem in other clothes
 
     def prompt(self, p: dict) -> str:
         """The program with holes, and the value it must print."""

@@ -39,7 +39,7 @@ class Respelled:
     def __init__(self, inner, variant: str):
         self.inner, self.variant = inner, variant
         self.name = f"{inner.name}-{variant}"
-        self.split_as = inner.name                    # the held-out split and set of the plain family
+        self.split_as = getattr(inner, "split_as", inner.name)   # the held-out split and set of the plain family
         self.domain = inner.domain
         self.min_heldout_percent = inner.min_heldout_percent
         self.own_prompt = VARIANTS[variant]
