@@ -371,8 +371,11 @@ def plot(rows: list[dict], path: str) -> None:
                         rs = [{**r, key: r["reflection_rate"][1]} for r in rs]
                     stats.append(aggregate(rs, key))
                 xs = [k for k, s in zip(x, stats) if s is not None]
+                if not xs:                             # null on every value (TI of the edge bins)
+                    continue
                 ys = [s[0] for s in stats if s is not None]
-                err = [[s[0] - s[1] for s in stats if s is not None], [s[2] - s[0] for s in stats if s is not None]]
+                err = [[max(0.0, s[0] - s[1]) for s in stats if s is not None],      # max(0, .): rounding
+                       [max(0.0, s[2] - s[0]) for s in stats if s is not None]]
                 ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=key.replace("recovered_", ""))
             if i == 1:
                 ax.axhline(0.5, color="grey", lw=0.7, ls="--")

@@ -420,3 +420,15 @@ def test_target_samples_show_each_model_on_the_same_problems(smoke_run):
     shown = transfer.target_samples(run, run, "sum", per=1, echo=lambda *_: None)
     assert [s["task"]["difficulty"] for s in shown] == [1, 2]
     assert all(s["heldout"] == s["reference"] and isinstance(s["base"]["completion"], str) for s in shown)
+
+
+def test_sweep_plot_draws_every_dial_with_seed_error_bars(tmp_path):
+    pytest.importorskip("matplotlib")
+    sweep_mod = load_sweep()
+    rows = [{"dial": d, "value": v, "seed": s, "family": "fill", "main": True, "code": "a", "reference": "r",
+             "accuracy": [0.2, 0.3 + 0.01 * s], "reflection_rate": [0.1, 0.4], "recovered_accuracy": 0.1 * s,
+             "recovered_reflection": None if d == "edge" else 0.5, "ti": None if d == "edge" else 50.0}
+            for d in ("exposure", "edge") for v in sweep_mod.DIALS[d] for s in (0, 1, 2)]
+    path = tmp_path / "transfer.png"
+    sweep_mod.plot(rows, str(path))
+    assert path.stat().st_size > 10_000
