@@ -218,13 +218,15 @@ class Sweep:
         if not block:
             raise SweepError(f"{run}/summary.json has no transfer block")
         edge = self.edge(seed) if dial == "edge" else None
+        ref_summary = runfolder.read_json(os.path.join(self.reference(tag, data_sets, seed), "summary.json"))
+        wall = {"reference": ref_summary["wall_seconds"]["total"], "heldout": summary["wall_seconds"]["total"]}
         rows = []
         for family, m in block["targets"].items():
             row = {"dial": dial, "value": value, "seed": seed, "family": family,
                    "main": family.split("-")[0] == TARGET, "run": os.path.relpath(run, self.out),
                    "reference": block["reference"] and os.path.relpath(block["reference"], self.out),
                    "sources": block["sources"], "code": self.code_of(run),
-                   "reference_code": block["reference"] and self.code_of(block["reference"]),
+                   "reference_code": block["reference"] and self.code_of(block["reference"]), "wall_seconds": wall,
                    "config": runfolder.read_json(os.path.join(run, "config.json"))}
             if dial == "edge":
                 if not row["main"]:
@@ -306,6 +308,18 @@ def table(rows: list[dict], main: bool = True) -> str:
                      f"{spread(aggregate(rs, 'recovered_accuracy'))} | {pairs(rs, 'reflection_rate')} | "
                      f"{spread(aggregate(rs, 'recovered_reflection'))} | {spread(aggregate(rs, 'ti'), '.0f')} |")
     return "\n".join(lines)
+
+
+def wall_line(rows: list[dict]) -> str:
+    """Median wall seconds of a reference run (pretraining, RL, evaluations) and of a held-out run."""
+    import statistics
+    walls = {k: sorted({(r["run"], r["wall_seconds"][k]) for r in rows if r.get("wall_seconds")})
+             for k in ("reference", "heldout")}
+    if not walls["heldout"]:
+        return "wall time: not recorded in these rows"
+    return ("wall time on this machine, median: reference run (pretraining, RL, evaluation) "
+            f"{statistics.median(w for _, w in walls['reference']) / 60:.1f} min, held-out run (RL, evaluation) "
+            f"{statistics.median(w for _, w in walls['heldout']) / 60:.1f} min")
 
 
 def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list[str]:
@@ -495,6 +509,7 @@ def main(argv=None) -> int:
     if note:
         print(note)
     print(table(rows))
+    print(wall_line(rows))
     if any(not r["main"] for r in rows):
         print("\nother families held out of the same runs (within arithmetic: sum, add):")
         print(table(rows, main=False))

@@ -278,6 +278,7 @@ def fake_runner(calls, finish=True):
         if targets:
             summary["transfer"] = transfer.measures(summary, sources, targets, summary)
             summary["transfer"]["reference"] = os.path.join(os.path.dirname(folder), "ref")
+        summary["wall_seconds"] = {"total": 60.0 if "--base" in args else 300.0}
         runfolder.write_json(os.path.join(folder, "summary.json"), summary)
     return run
 
@@ -302,6 +303,8 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     assert len(calls) == 2 and len(sweep.rows()) == 2
     sweep.point("notation", "own", 0)
     assert any("--data.families=countdown,sum,add,fill-own" in c for c in calls[2:])
+    assert sweep_mod.wall_line(sweep.rows()) == ("wall time on this machine, median: reference run (pretraining, "
+                                                 "RL, evaluation) 5.0 min, held-out run (RL, evaluation) 1.0 min")
     dest = tmp_path / "stored"
     sweep_mod.store(sweep, str(dest))
     assert (dest / "rows.jsonl").exists() and (dest / "traces" / "notation-own-seed0-rl-countdown+sum+add.json").exists()
