@@ -192,13 +192,14 @@ def transfer() -> Config:
     """The transfer experiment's unit run (bench/transfer.py sweeps its dials; transfer.py measures):
     the demo's model and pretraining on three arithmetic families and one code family, `fill` (fill
     the holes of a program: Countdown's search in code), at difficulties 1-2, with RL on the arithmetic
-    families only, so `fill` is the held-out target. RL is half the demo's (60 steps at lr 2e-4) so
-    that a sweep of many such runs fits on 2 CPU cores; T = 120 holds fill's longest search."""
+    families only, so `fill` is the held-out target: 100 RL steps at the demo's lr 1e-4 (at 2e-4 the
+    thinking degenerated into malformed checks within 60 steps while the answers stayed right); T = 120
+    holds fill's longest search."""
     return Config(
         preset="transfer",
         data=DataConfig(families=("countdown", "sum", "add", "fill"), family_weights=(0.25, 0.2, 0.2, 0.35),
                         difficulties=(1, 2), prompt_len=28, completion_len=120),
-        rl=RLConfig(steps=60, lr=2e-4, families=("countdown", "sum", "add"), samples_every=10, eval_every=10,
+        rl=RLConfig(steps=100, families=("countdown", "sum", "add"), samples_every=10, eval_every=10,
                     eval_problems=64, checkpoint_every=20),
         eval=EvalConfig(problems_per_difficulty=48),
     )
