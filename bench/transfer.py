@@ -20,7 +20,7 @@ the same base model: the *reference* (RL on every family, the target included) a
     diversity   RL on 1, 2 or 3 arithmetic source families                  3 2 1
     edge        the target's problems by the base model's 16 samples:       solved edge beyond
                 pass@1 >= 0.5, pass@16 > 0 but pass@1 < 0.5, pass@16 = 0 (the default condition's runs,
-                16 fresh samples per problem and model: edge.json of its held-out run)
+                16 fresh samples per problem and model: profile.json of its held-out run)
 
 Stopping and going on: a run folder with a summary is done; one without is resumed (`--resume`), so a
 sweep stopped by Ctrl-C or a killed process continues where it stopped when the same command is run
@@ -135,8 +135,8 @@ class Sweep:
         self.out, self.preset, self.sets, self.echo = out, preset, list(sets), echo
         self.cfg = base_config(preset, sets)
         self.runner = runner or self._train
-        self.profiler = profiler or (lambda ref, run, family: transfer.edge_profile(ref, run, family,
-                                                                                     echo=lambda *_: None))
+        self.profiler = profiler or (lambda ref, run, family: transfer.target_profile(ref, run, family,
+                                                                                       echo=lambda *_: None))
         self.sampler = sampler or (lambda ref, run, family: transfer.target_samples(ref, run, family,
                                                                                      echo=lambda *_: None))
         self.code = code_version()
@@ -195,48 +195,51 @@ class Sweep:
         return self.ensure(name, [f"--seed={seed}", *[f"--{s}" for s in data_sets],
                                   f"--rl.families={','.join(sources)}", "--base", ref])
 
-    def edge(self, seed: int) -> dict:
-        """transfer.edge_profile of the default condition (cached in its held-out run's edge.json)."""
-        ref, run = self.reference("default", [], seed), self.heldout("default", [], SOURCES, seed)
-        path = os.path.join(run, "edge.json")
+    def cached(self, run: str, name: str, make) -> dict:
+        """run/NAME, made by make() the first time."""
+        path = os.path.join(run, name)
         if not os.path.exists(path):
-            self.echo(f"edge profile of seed {seed}: 16 samples per held-out {TARGET} problem and model ...")
-            runfolder.write_json(path, self.profiler(ref, run, TARGET))
+            runfolder.write_json(path, make())
         return runfolder.read_json(path)
 
     def point(self, dial: str, value: str, seed: int) -> list[dict]:
-        """Run (or find) one condition; its rows, one per held-out family."""
+        """Run (or find) one condition; its rows, one per held-out family. The target's row reads its
+        measures from transfer.target_profile (16 samples per problem and model, the base model's
+        problems binned for the edge dial); the other held-out families' rows read summary.json."""
         tag, data_sets, sources = condition(self.cfg, dial, value)
-        run = self.heldout(tag, data_sets, sources, seed)
-        shown = os.path.join(run, "traces.json")            # what each model writes on the target
-        if not os.path.exists(shown):
-            ref = self.reference(tag, data_sets, seed)
-            families = runfolder.read_json(os.path.join(run, "config.json"))["data"]["families"]
-            runfolder.write_json(shown, self.sampler(ref, run, target_of(tuple(families))))
+        run, ref = self.heldout(tag, data_sets, sources, seed), self.reference(tag, data_sets, seed)
+        config = runfolder.read_json(os.path.join(run, "config.json"))
+        target = target_of(tuple(config["data"]["families"]))
+        if not os.path.exists(os.path.join(run, "profile.json")):
+            self.echo(f"profile of {os.path.basename(run)}: 16 samples per held-out {target} problem and model ...")
+        profile = self.cached(run, "profile.json", lambda: self.profiler(ref, run, target))
+        self.cached(run, "traces.json", lambda: self.sampler(ref, run, target))   # what the models write
         summary = runfolder.read_json(os.path.join(run, "summary.json"))
         block = summary.get("transfer")
         if not block:
             raise SweepError(f"{run}/summary.json has no transfer block")
-        edge = self.edge(seed) if dial == "edge" else None
-        ref_summary = runfolder.read_json(os.path.join(self.reference(tag, data_sets, seed), "summary.json"))
+        ref_summary = runfolder.read_json(os.path.join(ref, "summary.json"))
         wall = {"reference": ref_summary["wall_seconds"]["total"], "heldout": summary["wall_seconds"]["total"]}
         rows = []
         for family, m in block["targets"].items():
-            row = {"dial": dial, "value": value, "seed": seed, "family": family,
-                   "main": family.split("-")[0] == TARGET, "run": os.path.relpath(run, self.out),
+            row = {"dial": dial, "value": value, "seed": seed, "family": family, "main": family == target,
+                   "run": os.path.relpath(run, self.out),
                    "reference": block["reference"] and os.path.relpath(block["reference"], self.out),
                    "sources": block["sources"], "code": self.code_of(run),
                    "reference_code": block["reference"] and self.code_of(block["reference"]), "wall_seconds": wall,
-                   "config": runfolder.read_json(os.path.join(run, "config.json"))}
-            if dial == "edge":
-                if not row["main"]:
-                    continue
-                c = edge["bins"][value]
-                m = {"accuracy": [c["base"]["accuracy"], c["heldout"]["accuracy"]],
+                   "config": config}
+            if row["main"]:
+                c = profile["bins"][value if dial == "edge" else "all"]
+                row["one_sample"] = {k: m[k] for k in ("recovered_accuracy", "recovered_reflection", "accuracy",
+                                                       "reflection_rate")}      # summary.json's, for comparison
+                m = {**m, "accuracy": [c["base"]["accuracy"], c["heldout"]["accuracy"]],
                      "reflection_rate": [c["base"]["reflection_rate"], c["heldout"]["reflection_rate"]],
-                     "effective_reflection_rate": [None, None], "length_mean": [None, None], "ti": None,
-                     **{k: c[k] for k in ("problems", "recovered_accuracy", "recovered_reflection")}}
+                     **{k: c[k] for k in ("problems", "recovered_accuracy", "recovered_reflection", "in_rl_gain")}}
                 row["reference_accuracy"] = c["reference"]["accuracy"]
+                if dial == "edge":              # one bin: the run-wide measures do not apply
+                    m.update(ti=None, effective_reflection_rate=[None, None], length_mean=[None, None])
+            elif dial == "edge":
+                continue
             row.update({k: m.get(k) for k in ("accuracy", "reflection_rate", "effective_reflection_rate",
                                               "length_mean", "problems", "recovered_accuracy",
                                               "recovered_reflection", "ti", "in_rl_gain")})
@@ -409,7 +412,7 @@ def plot(rows: list[dict], path: str) -> None:
 
 
 def stored(folder: str, kind: str) -> dict:
-    """{run name: data} of each run's KIND.json (edge, traces): runs/NAME/KIND.json in a sweep folder,
+    """{run name: data} of each run's KIND.json (profile, traces): runs/NAME/KIND.json in a sweep folder,
     KIND/NAME.json in a stored one (--store)."""
     found = {}
     for root, _, files in os.walk(folder):
@@ -423,13 +426,13 @@ def stored(folder: str, kind: str) -> dict:
 
 def traces_text(folder: str) -> str:
     """What the base model, the held-out run and the reference wrote on a few target problems, per
-    condition (traces.json) and per edge bin (edge.json)."""
+    condition (traces.json) and per edge bin (profile.json)."""
     from minireason.tasks import FAMILIES
     lines = []
-    for kind in ("traces", "edge"):
+    for kind in ("traces", "profile"):
         for run, data in stored(folder, kind).items():
-            for s in (data["samples"] if kind == "edge" else data):
-                where = f"{run}, {s['bin']}" if kind == "edge" else run
+            for s in (data["samples"] if kind == "profile" else data):
+                where = f"{run}, {s['bin']}" if kind == "profile" else run
                 lines.append(f"{where}: {FAMILIES[s['task']['family']].prompt(s['task'])}")
                 for model in ("base", "heldout", "reference"):
                     m = s[model]
@@ -438,12 +441,12 @@ def traces_text(folder: str) -> str:
 
 
 def store(sweep: "Sweep", dest: str) -> None:
-    """The sweep's record for the repository: rows.jsonl, sweep.json, and each run's edge.json and
-    traces.json as edge/NAME.json and traces/NAME.json (no checkpoints)."""
+    """The sweep's record for the repository: rows.jsonl, sweep.json, and each run's profile.json and
+    traces.json as profile/NAME.json and traces/NAME.json (no checkpoints)."""
     os.makedirs(dest, exist_ok=True)
     for name in ("rows.jsonl", "sweep.json"):
         shutil.copy2(os.path.join(sweep.out, name), os.path.join(dest, name))
-    for kind in ("edge", "traces"):
+    for kind in ("profile", "traces"):
         for run, data in stored(os.path.join(sweep.out, "runs"), kind).items():
             os.makedirs(os.path.join(dest, kind), exist_ok=True)
             runfolder.write_json(os.path.join(dest, kind, f"{run}.json"), data)
@@ -461,9 +464,9 @@ def parse_args(argv):
     ap.add_argument("--table", action="store_true", help="print the stored rows' table and plot; run nothing")
     ap.add_argument("--strict", action="store_true", help="leave out rows made by other code versions")
     ap.add_argument("--plot", default=None, help="where to draw the plot (default OUT/transfer.png)")
-    ap.add_argument("--traces", action="store_true", help="print what each model wrote on the target (edge.json)")
+    ap.add_argument("--traces", action="store_true", help="print what each model wrote on the target")
     ap.add_argument("--store", default=None, metavar="DIR",
-                    help="copy the rows, the sweep's config and the edge profiles to DIR (e.g. docs/runs/transfer)")
+                    help="copy the rows, the sweep's config, profiles and traces to DIR (e.g. docs/runs/transfer)")
     args = ap.parse_args(argv)
     if not args.table and args.dial is None:
         ap.error("give --dial (or --table to show what is stored)")
@@ -497,7 +500,7 @@ def main(argv=None) -> int:
         return 130
     if args.store:
         store(sweep, args.store)
-        print(f"stored the rows, sweep.json and edge profiles in {args.store}")
+        print(f"stored the rows, sweep.json, profiles and traces in {args.store}")
     rows = sweep.rows()
     if args.strict:
         rows = [r for r in rows if r["code"] == sweep.code]

@@ -29,7 +29,7 @@ The dials (config fields; `bench/transfer.py` sweeps them, anchors-2.md §3.5 sa
     diversity   rl.families: 1, 2 or 3 source families
     edge        the target's problems binned by what the base model can do with them: solved, at the
                 edge (pass@16 > 0 but pass@1 < 0.5) or beyond (pass@16 = 0), each bin measured apart
-                (`edge_profile`)
+                (`target_profile`)
 """
 from __future__ import annotations
 
@@ -212,9 +212,12 @@ def _graded(ref, params, key, problems, k: int) -> list:
     return metrics.grade(rows, tok.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
 
 
-def edge_profile(reference: str, heldout: str, family: str, k: int = 16, per: int = 48, samples: int = 2,
+def target_profile(reference: str, heldout: str, family: str, k: int = 16, per: int = 48, samples: int = 2,
                  echo=print) -> dict:
-    """The edge dial: the target's held-out problems put in EDGE_BINS by k samples of the base model
+    """The target measured with k samples per problem and model, over all its held-out problems (`all`:
+    the sweep's headline recovered shares, far less noisy than one sample each) and per edge bin.
+
+    The edge dial: the target's held-out problems put in EDGE_BINS by k samples of the base model
     (the edge of competence: pass@k > 0 but a low pass@1; Zhang et al. 2025, "On the Interplay of
     Pre-Training, Mid-Training, and RL", arXiv:2512.07783), then, per bin, pass@1 and the reflection rate
     of the base model (k fresh samples, so the binning's luck does not leak into the measure), of the
@@ -240,20 +243,31 @@ def edge_profile(reference: str, heldout: str, family: str, k: int = 16, per: in
     models = {"base": per_problem("base", 1), "heldout": per_problem("heldout", 2),
               "reference": per_problem("reference", 3)}
     result = {"k": k, "bins": {}, "samples": []}
-    for name in EDGE_BINS:
-        pick = bins == name
-        for i in np.flatnonzero(pick)[:samples]:        # what each model wrote on a few of the bin's problems
+    for name in ("all", *EDGE_BINS):
+        pick = np.ones(len(problems), bool) if name == "all" else bins == name
+        for i in np.flatnonzero(pick)[:samples if name != "all" else 0]:   # a few of the bin's problems
             result["samples"].append({"bin": name, "task": problems[i], **{
                 m: {"completion": v[2][i][0], "correct": bool(v[2][i][1])} for m, v in models.items()}})
-        cell = {"problems": int(pick.sum())}
+        cell = {"problems": int(pick.sum()), "in_rl_gain": {}}
         for model, (right, reflected, _) in models.items():
             cell[model] = {"accuracy": float(right[pick].mean() / k) if pick.any() else None,
                            "reflection_rate": float(reflected[pick].mean() / k) if pick.any() else None}
-        for key_, name_ in (("accuracy", "recovered_accuracy"), ("reflection_rate", "recovered_reflection")):
+        for i, (key_, name_) in enumerate((("accuracy", "recovered_accuracy"),
+                                           ("reflection_rate", "recovered_reflection"))):
             b, o, r = (cell[m][key_] for m in ("base", "heldout", "reference"))
             cell[name_] = recovered_share(gain(b, o), gain(b, r))
+            cell["in_rl_gain"][key_] = paired_gain(models["base"][i][pick] / k, models["reference"][i][pick] / k)
         result["bins"][name] = cell
     return result
+
+
+def paired_gain(before: np.ndarray, after: np.ndarray) -> list | None:
+    """[mean, standard error] of the per-problem differences after − before (the same problems, so the
+    problems' own spread cancels); None for no problems, a standard error of None for one."""
+    if len(before) == 0:
+        return None
+    d = np.asarray(after, float) - np.asarray(before, float)
+    return [float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else None]
 
 
 def target_samples(reference: str, heldout: str, family: str, per: int = 2, echo=print) -> list[dict]:

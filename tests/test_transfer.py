@@ -283,6 +283,15 @@ def fake_runner(calls, finish=True):
     return run
 
 
+def fake_profiler(ref, run, family):
+    cell = {"problems": 4, "base": {"accuracy": 0.25, "reflection_rate": 0.1},
+            "heldout": {"accuracy": 0.5, "reflection_rate": 0.4},
+            "reference": {"accuracy": 0.75, "reflection_rate": 0.7},
+            "recovered_accuracy": 0.5, "recovered_reflection": 0.5,
+            "in_rl_gain": {"accuracy": [0.5, 0.1], "reflection_rate": [0.6, 0.1]}}
+    return {"k": 16, "bins": {b: cell for b in ("all", *transfer.EDGE_BINS)}, "samples": []}
+
+
 def fake_sampler(ref, run, family):
     task = {"family": family, "difficulty": 1, "numbers": [3, 5], "target": 8}
     return [{"task": task, **{m: {"completion": "</think><answer>x=3;x=x+5;print x</answer>", "correct": True}
@@ -293,7 +302,7 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     sweep_mod = load_sweep()
     calls = []
     sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls),
-                            sampler=fake_sampler)
+                            profiler=fake_profiler, sampler=fake_sampler)
     rows = sweep.point("diversity", "2", 0)
     assert len(calls) == 2 and "--rl.families=" in calls[0] and "--base" in calls[1]
     assert "--rl.families=countdown,sum" in calls[1]
@@ -317,7 +326,7 @@ def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
     sweep_mod = load_sweep()
     calls = []
     sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls, False),
-                            sampler=fake_sampler)
+                            profiler=fake_profiler, sampler=fake_sampler)
     with pytest.raises(KeyboardInterrupt):
         sweep.point("exposure", "0.05", 1)
     sweep.runner = fake_runner(calls)
@@ -364,11 +373,19 @@ def test_edge_bins_by_hand():
     assert [transfer.edge_bin(c, 16) for c in (0, 1, 7, 8, 16)] == ["beyond", "edge", "edge", "solved", "solved"]
 
 
-def test_edge_profile_on_a_trained_run(smoke_run):
+def test_paired_gain_by_hand():
+    mean, se = transfer.paired_gain(np.array([0.0, 0.5, 0.5]), np.array([0.5, 0.5, 1.0]))   # +0.5, 0, +0.5
+    assert mean == pytest.approx(1 / 3) and se == pytest.approx(np.std([0.5, 0, 0.5], ddof=1) / 3 ** 0.5)
+    assert transfer.paired_gain(np.array([]), np.array([])) is None
+    assert transfer.paired_gain(np.array([0.0]), np.array([1.0])) == [1.0, None]
+
+
+def test_target_profile_on_a_trained_run(smoke_run):
     run, _ = smoke_run
-    prof = transfer.edge_profile(run, run, "sum", k=4, per=3, echo=lambda *_: None)
-    bins = prof["bins"]
-    assert list(bins) == list(transfer.EDGE_BINS) and sum(b["problems"] for b in bins.values()) == 6
+    prof = transfer.target_profile(run, run, "sum", k=4, per=3, echo=lambda *_: None)
+    bins = {b: prof["bins"][b] for b in transfer.EDGE_BINS}
+    assert list(prof["bins"]) == ["all", *transfer.EDGE_BINS] and sum(b["problems"] for b in bins.values()) == 6
+    assert prof["bins"]["all"]["problems"] == 6
     assert prof["samples"] and all(s["base"]["completion"] is not None for s in prof["samples"])
     for b in bins.values():
         if b["problems"] == 0:
@@ -387,20 +404,18 @@ def test_sweep_edge_rows_come_from_the_profile_of_the_default_condition(tmp_path
 
     def profiler(ref, run, family):
         profiled.append((os.path.basename(ref), os.path.basename(run), family))
-        cell = {"problems": 4, "base": {"accuracy": 0.25, "reflection_rate": 0.1},
-                "heldout": {"accuracy": 0.5, "reflection_rate": 0.4},
-                "reference": {"accuracy": 0.75, "reflection_rate": 0.7},
-                "recovered_accuracy": 0.5, "recovered_reflection": 0.5}
-        return {"k": 16, "bins": {b: cell for b in transfer.EDGE_BINS}}
+        return fake_profiler(ref, run, family)
 
     sweep = sweep_mod.Sweep(str(tmp_path), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls),
                             profiler=profiler, sampler=fake_sampler)
     rows = sweep.point("edge", "edge", 2)
-    sweep.point("edge", "beyond", 2)                              # the profile is cached in edge.json
+    sweep.point("edge", "beyond", 2)                              # the profile is cached in profile.json
+    main = sweep.point("diversity", "3", 2)                       # the same runs, all problems
     assert profiled == [("default-seed2-ref", "default-seed2-rl-countdown+sum+add", "fill")]
-    assert [r["family"] for r in rows] == ["fill"]
+    assert [r["family"] for r in rows] == ["fill"] and rows[0]["ti"] is None
     assert rows[0]["accuracy"] == [0.25, 0.5] and rows[0]["reference_accuracy"] == 0.75
     assert rows[0]["recovered_accuracy"] == 0.5 and rows[0]["problems"] == 4
+    assert main[0]["one_sample"]["accuracy"] == [0.2, 0.3] and main[0]["in_rl_gain"]["accuracy"] == [0.5, 0.1]
 
 
 def test_in_rl_the_target_is_held_out_and_a_respelled_target_keeps_its_spelling():
