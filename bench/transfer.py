@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -480,8 +481,15 @@ def parse_args(argv):
     return args
 
 
+def _stop(signum, frame):
+    """SIGTERM (a `kill`) stops the sweep as Ctrl-C does: the running train.py is stopped with it, so no
+    orphaned run goes on in a folder the next sweep would resume."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         sweep = Sweep(args.out, args.preset, args.sets, read_only=args.table)
         if not args.table:

@@ -296,6 +296,12 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print, base: str | Non
     start from that run's base model instead of pretraining (see adopt_base)."""
     t_total = time.time()
     cfg = open_run_folder(validate(cfg), out, resume)
+    with runfolder.lock(out):         # one process at a time in a run folder
+        return _pipeline(cfg, out, resume, echo, base, t_total)
+
+
+def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_total: float) -> dict:
+    """The stages of `run`, in the open and locked run folder."""
     if base is not None and not resume:
         adopt_base(cfg, out, base)
     d = cfg.data

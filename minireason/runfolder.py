@@ -12,15 +12,35 @@
                       testtime.png, written by `verify.py --run`
     eval.json         `verify.py --run`: pass@k, maj@k, budget forcing, length vs difficulty
     report.html       `verify.py --run --report`: one self-contained page of all the above
+    .lock             held by the process training in the folder (`lock`): a second one is refused
+    reference.json    (a `--base` run) the base run's summary, the transfer measures' reference
 """
 from __future__ import annotations
 
 import json
 import os
 
+try:
+    import fcntl
+except ImportError:            # not POSIX: no lock (two processes in one folder are then the user's care)
+    fcntl = None
+
 
 class RunFolderError(ValueError):
     """A run folder that cannot be used; the message is one line for the user."""
+
+
+def lock(out: str):
+    """Hold an exclusive lock on out/.lock for as long as the returned file stays open: a second process
+    training in the same folder (a sweep restarted while an orphaned run goes on) gets RunFolderError."""
+    f = open(os.path.join(out, ".lock"), "w")
+    if fcntl is not None:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            raise RunFolderError(f"another process is training in {out}; wait for it or stop it first") from None
+    return f
 
 
 def write_json(path: str, obj) -> None:

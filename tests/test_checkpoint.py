@@ -159,3 +159,12 @@ def test_saving_behind_a_stale_newer_step_keeps_the_new_file(tmp_path):
     save_checkpoint(str(tmp_path), 20, make_tree(20), {})
     path = save_checkpoint(str(tmp_path), 15, make_tree(15), {}, keep=1)
     assert list_checkpoints(str(tmp_path)) == [path]
+
+
+def test_a_second_process_in_a_locked_run_folder_is_refused(tmp_path):
+    from minireason import runfolder
+    held = runfolder.lock(str(tmp_path))
+    with pytest.raises(runfolder.RunFolderError, match="another process is training"):
+        runfolder.lock(str(tmp_path))           # another open file description: as another process
+    held.close()
+    runfolder.lock(str(tmp_path)).close()       # released: free again
