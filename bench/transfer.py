@@ -336,7 +336,9 @@ def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list
     lines = []
     for (dial, value), rs in sorted(groups.items()):
         acc, refl = [r["recovered_accuracy"] for r in rs], [r["recovered_reflection"] for r in rs]
-        if any(r["reference"] is None for r in rs):
+        if all(not r["problems"] for r in rs):
+            tag = "no problems in this bin"
+        elif any(r["reference"] is None for r in rs):
             tag = "no reference run on some seed"
         elif any(x is None for x in acc + refl):
             tag = "undefined on some seed (no in-RL gain)"

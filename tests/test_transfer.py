@@ -355,7 +355,7 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
             sweep_mod.condition(cfg, dial, value)
     assert sweep_mod.condition(cfg, "exposure", "0.35")[0] == "default"      # the preset's own share
     rows = [{"dial": "diversity", "value": "2", "seed": s, "family": "fill", "main": True, "code": c, "reference": "r",
-             "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r,
+             "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r, "problems": 9,
              "recovered_reflection": 0.6, "ti": 100.0} for s, c, r in ((0, "a", 0.5), (1, "b", 0.7))]
     assert "2 code versions" in sweep_mod.versions_note(rows)
     assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% on all 2 seeds"]
@@ -366,6 +366,7 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
     assert "undefined" in sweep_mod.verdict(rows)[0]
     rows[0]["reference"] = None
     assert "no reference run" in sweep_mod.verdict(rows)[0]
+    assert sweep_mod.verdict([{**r, "problems": 0} for r in rows]) == ["diversity=2: no problems in this bin"]
     assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy")) == "0.70 [0.70–0.70]"
 
 
