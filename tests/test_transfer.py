@@ -366,7 +366,8 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
     assert "undefined" in sweep_mod.verdict(rows)[0]
     rows[0]["reference"] = None
     assert "no reference run" in sweep_mod.verdict(rows)[0]
-    assert sweep_mod.verdict([{**r, "problems": 0} for r in rows]) == ["diversity=2: no problems in this bin"]
+    empty = [{**r, "problems": 0, "in_rl_gain": None} for r in rows]
+    assert sweep_mod.verdict(empty) == ["diversity=2: no problems in this bin"]
     assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy")) == "0.70 [0.70–0.70]"
 
 
