@@ -444,11 +444,18 @@ def traces_text(folder: str) -> str:
 
 
 def store(sweep: "Sweep", dest: str) -> None:
-    """The sweep's record for the repository: rows.jsonl, sweep.json, and each run's profile.json and
+    """The sweep's record for the repository: rows.jsonl (merged into DEST's: a row of the same dial,
+    value, seed and family is replaced, the others kept), sweep.json, and each run's profile.json and
     traces.json as profile/NAME.json and traces/NAME.json (no checkpoints)."""
     os.makedirs(dest, exist_ok=True)
-    for name in ("rows.jsonl", "sweep.json"):
-        shutil.copy2(os.path.join(sweep.out, name), os.path.join(dest, name))
+    shutil.copy2(os.path.join(sweep.out, "sweep.json"), os.path.join(dest, "sweep.json"))
+    rows, path = sweep.rows(), os.path.join(dest, "rows.jsonl")
+    if os.path.exists(path) and os.path.abspath(path) != os.path.abspath(sweep.rows_path):
+        keys = {(r["dial"], r["value"], r["seed"], r["family"]) for r in rows}   # a later sweep adds to it
+        rows = [r for r in runfolder.Jsonl(path).rows() if (r["dial"], r["value"], r["seed"], r["family"]) not in keys] + rows
+    with open(path + ".tmp", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    os.replace(path + ".tmp", path)
     for kind in ("profile", "traces"):
         for run, data in stored(os.path.join(sweep.out, "runs"), kind).items():
             os.makedirs(os.path.join(dest, kind), exist_ok=True)

@@ -320,6 +320,12 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     text = sweep_mod.traces_text(str(dest))
     assert "notation-own-seed0-rl-countdown+sum+add: x=3;x=x?5;print x gives 8" in text
     assert sweep_mod.traces_text(str(dest)) == sweep_mod.traces_text(str(tmp_path))   # stored = live
+    later = sweep_mod.Sweep(str(tmp_path / "later"), "transfer", [], echo=lambda *_: None, runner=fake_runner(calls),
+                            profiler=fake_profiler, sampler=fake_sampler)
+    later.record(later.point("diversity", "1", 0))
+    sweep_mod.store(later, str(dest))                           # a later sweep's rows join the stored ones
+    stored_rows = list(runfolder.Jsonl(str(dest / "rows.jsonl")).rows())
+    assert sorted({r["value"] for r in stored_rows}) == ["1", "2"] and len(stored_rows) == 2 + 3
 
 
 def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
