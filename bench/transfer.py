@@ -326,6 +326,16 @@ def wall_line(rows: list[dict]) -> str:
             f"{statistics.median(w for _, w in walls['heldout']) / 60:.1f} min")
 
 
+def one_measure(shares: list, share: float, matched: float, n: int) -> str:
+    if any(x is None for x in shares):
+        return "undefined on some seed (no in-RL gain)"
+    if min(shares) >= share:
+        return f">= {share:.0%} on all {n} seeds"
+    if max(shares) <= matched:
+        return f"<= {matched:.0%} on all {n} seeds"
+    return "in between"
+
+
 def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list[str]:
     """The issue's bar, read off the rows: conditions where the target recovers >= `share` of both its
     in-RL accuracy and reflection gains on every seed, and the dial values that recover <= `matched`."""
@@ -340,14 +350,13 @@ def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list
             tag = "no problems in this bin"
         elif any(r["reference"] is None for r in rs):
             tag = "no reference run on some seed"
-        elif any(x is None for x in acc + refl):
-            tag = "undefined on some seed (no in-RL gain)"
-        elif min(acc) >= share and min(refl) >= share:
-            tag = f"recovers >= {share:.0%} on all {len(rs)} seeds"
-        elif max(acc) <= matched and max(refl) <= matched:
-            tag = f"recovers <= {matched:.0%} on all {len(rs)} seeds"
-        else:
-            tag = "in between"
+        elif all(x is not None for x in acc + refl) and min(acc + refl) >= share:
+            tag = f"recovers >= {share:.0%} of both gains on all {len(rs)} seeds"
+        elif all(x is not None for x in acc + refl) and max(acc + refl) <= matched:
+            tag = f"recovers <= {matched:.0%} of both gains on all {len(rs)} seeds"
+        else:                                  # each measure on its own
+            tag = "; ".join(f"{name} {one_measure(xs, share, matched, len(rs))}"
+                            for name, xs in (("accuracy", acc), ("reflection", refl)))
         noisy = [r["seed"] for r in rs if noise(r)]
         if noisy:
             tag += f"; the in-RL accuracy gain is under 2 standard errors on seed {', '.join(map(str, noisy))}"

@@ -364,12 +364,15 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
              "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r, "problems": 9,
              "recovered_reflection": 0.6, "ti": 100.0} for s, c, r in ((0, "a", 0.5), (1, "b", 0.7))]
     assert "2 code versions" in sweep_mod.versions_note(rows)
-    assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% on all 2 seeds"]
+    assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% of both gains on all 2 seeds"]
     assert "| diversity | 2 | 2 | 0.20 → 0.30 | 0.60 [0.50–0.70] |" in sweep_mod.table(rows)
     rows[1]["in_rl_gain"] = {"accuracy": [0.05, 0.04]}                     # 0.05 < 2 x 0.04: noise
     assert sweep_mod.verdict(rows)[0].endswith("under 2 standard errors on seed 1")
     rows[0]["recovered_accuracy"] = None
-    assert "undefined" in sweep_mod.verdict(rows)[0]
+    assert sweep_mod.verdict(rows)[0].startswith("diversity=2: accuracy undefined on some seed (no in-RL gain); "
+                                                 "reflection >= 50% on all 2 seeds")
+    low = [{**r, "recovered_accuracy": -0.2, "recovered_reflection": 0.1, "in_rl_gain": None} for r in rows]
+    assert sweep_mod.verdict(low) == ["diversity=2: recovers <= 15% of both gains on all 2 seeds"]
     rows[0]["reference"] = None
     assert "no reference run" in sweep_mod.verdict(rows)[0]
     empty = [{**r, "problems": 0, "in_rl_gain": None} for r in rows]
