@@ -205,7 +205,7 @@ FILES = (
     ("minireason/compare.py", "test_compare.py"), ("minireason/transfer.py", "test_transfer.py"),
     ("minireason/course.py", "test_course.py, course/"),
     ("train.py", "test_cli.py"), ("sample.py", "test_tools.py"), ("verify.py", "test_tools.py"),
-    ("bench/tables.py", "test_tables.py"), ("bench/transfer.py", "test_transfer.py"),
+    ("bench/transfer.py", "test_transfer.py"),
 )
 
 
