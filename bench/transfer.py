@@ -296,7 +296,7 @@ def pairs(rows: list[dict], key: str) -> str:
 
 def table(rows: list[dict], main: bool = True) -> str:
     """Markdown: one line per dial value, means over seeds with [min–max]."""
-    head = ("| dial | value | seeds | accuracy base → final | recovered accuracy | reflection base → final "
+    head = ("| dial | value | seeds | accuracy base → held out | recovered accuracy | reflection base → held out "
             "| recovered reflection | TI |\n|---|---|---|---|---|---|---|---|")
     lines = [head]
     groups: dict = {}
