@@ -77,11 +77,35 @@ class RLConfig:
     updates_per_batch: int = 1     # mu: gradient steps on each batch of rollouts (stats: their mean)
     temperature: float = 1.0
     curriculum: bool = True        # sample difficulties near the model's edge of competence
+    reward: str = "exact"          # exact: the verifier's; judge: the learned judge's verdict (judge.py),
+                                   # the verifier's logged beside it as the gold
     families: tuple[str, ...] = ()  # families RL trains on (empty: all of data.families; eval covers all)
     samples_every: int = 10        # write samples.jsonl rows every N steps
     eval_every: int = 10           # held-out metrics (heldout_*) on eval_problems every N steps
     eval_problems: int = 128       # size of that fixed held-out subset (one sampler batch)
     checkpoint_every: int = 20
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """The learned judge that `rl.reward=judge` trains against (see judge.py): style, size, corpus."""
+    style: str = "reasoning"       # reasoning: recompute, then the verdict; direct: the verdict alone
+    d_model: int = 96              # the judge's own transformer (model.py), as in `model`
+    n_layers: int = 4
+    n_heads: int = 2
+    d_mlp: int = 256
+    vocab_size: int = 96           # its own SentencePiece vocabulary, trained on its corpus
+    corpus_size: int = 40000       # judge traces in all; writer candidates fill what the others leave
+    policy_samples: int = 4096     # of them, candidates sampled from the base policy (training problems)
+    master_keys: float = 0.1       # share of master-key negatives (judge.MASTER_KEYS on training problems)
+    noise: float = 0.3             # writer candidates: chance of an injected error per step / direct answer
+    candidate_len: int = 0         # C, the candidate's window in tokens (0: data.completion_len); cut rule in judge.py
+    think_len: int = 48            # the judge's completion budget in tokens (its recomputation and verdict)
+    steps: int = 1000              # its training (next-token loss on its completions, as pretraining)
+    batch_size: int = 32
+    lr: float = 2e-3
+    eval_problems: int = 32        # held-out problems per family and difficulty for judge_eval.json
+    batch: int = 128               # rows per judge call (a fixed shape: one compile)
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     rl: RLConfig = field(default_factory=RLConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
 
@@ -205,8 +230,24 @@ def transfer() -> Config:
     )
 
 
+def judge() -> Config:
+    """RL against a learned judge instead of the verifier (judge.py): the demo's model on countdown and
+    sum (arithmetic) and fill (code) at difficulties 1-2; after pretraining, a reasoning judge of the
+    policy's size is trained on 40,000 candidates (writer traces with errors, base-policy samples,
+    master-key negatives), then 100 RL steps reward what it calls right, the verifier logged beside it."""
+    return Config(
+        preset="judge",
+        data=DataConfig(families=("countdown", "sum", "fill"), family_weights=(0.35, 0.25, 0.4),
+                        difficulties=(1, 2), prompt_len=28, completion_len=120),
+        rl=RLConfig(steps=100, reward="judge", samples_every=10, eval_every=10, eval_problems=64,
+                    checkpoint_every=20),
+        eval=EvalConfig(problems_per_difficulty=48),
+    )
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
-           "demo-transfer": demo_transfer, "transfer": transfer, "gpu": gpu}
+           "demo-transfer": demo_transfer, "transfer": transfer, "judge": judge,
+           "gpu": gpu}
 
 
 def preset(name: str) -> Config:
@@ -267,10 +308,11 @@ def override(cfg: Config, key: str, text: str) -> Config:
 
 def validate(cfg: Config) -> Config:
     """Check cross-field constraints; raise ConfigError with a one-line message."""
-    from minireason.tasks import FAMILIES, PLAIN_FAMILIES  # local import: tasks import nothing from here
+    from minireason.judge import JUDGED    # local imports: neither imports anything from here at load time
+    from minireason.tasks import FAMILIES, PLAIN_FAMILIES
 
-    d, r, m, p, e = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval
-    for name in ("model", "data", "pretrain", "rl", "eval", "alarms"):   # every number finite
+    d, r, m, p, e, j = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval, cfg.judge
+    for name in ("model", "data", "pretrain", "rl", "judge", "eval", "alarms"):   # every number finite
         section = getattr(cfg, name)
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
@@ -283,7 +325,11 @@ def validate(cfg: Config) -> Config:
              "rl.prompts_per_step": r.prompts_per_step, "rl.samples_every": r.samples_every,
              "rl.eval_every": r.eval_every, "rl.eval_problems": r.eval_problems,
              "rl.checkpoint_every": r.checkpoint_every, "eval.problems_per_difficulty": e.problems_per_difficulty,
-             "eval.batch_size": e.batch_size, "alarms.zero_reward_steps": cfg.alarms.zero_reward_steps}
+             "eval.batch_size": e.batch_size, "alarms.zero_reward_steps": cfg.alarms.zero_reward_steps,
+             "judge.d_model": j.d_model, "judge.n_layers": j.n_layers, "judge.n_heads": j.n_heads,
+             "judge.d_mlp": j.d_mlp, "judge.corpus_size": j.corpus_size, "judge.think_len": j.think_len,
+             "judge.steps": j.steps, "judge.batch_size": j.batch_size, "judge.eval_problems": j.eval_problems,
+             "judge.batch": j.batch}
     for key, value in sizes.items():
         if value < 1:
             raise ConfigError(f"{key} must be at least 1, got {value}")
@@ -326,6 +372,16 @@ def validate(cfg: Config) -> Config:
         (r.temperature > 0, "rl.temperature must be positive"),
         (r.updates_per_batch >= 1 and r.steps >= 1 and cfg.pretrain.steps >= 1, "step counts must be positive"),
         (d.prompt_len >= 4 and d.completion_len >= 8, "data.prompt_len / completion_len too small"),
+        (r.reward in ("exact", "judge"), "rl.reward: choose exact or judge"),
+        (j.style in ("reasoning", "direct"), "judge.style: choose reasoning or direct"),
+        (0 <= j.master_keys < 1 and 0 <= j.noise <= 1 and j.lr > 0 and j.candidate_len >= 0
+         and 0 <= j.policy_samples <= j.corpus_size and j.vocab_size >= 32,
+         "judge: master_keys in [0, 1), noise in [0, 1], lr > 0, candidate_len >= 0, "
+         "policy_samples <= corpus_size, vocab_size >= 32"),
+        (j.d_model % j.n_heads == 0 and (j.d_model // j.n_heads) % 2 == 0,
+         "judge.d_model / judge.n_heads must be an even integer (rotary pairs)"),
+        (r.reward != "judge" or all(f in JUDGED for f in (r.families or d.families)),
+         f"rl.reward=judge: the judge can check {', '.join(JUDGED)}; RL trains on another family"),
     ]
     for ok, message in checks:
         if not ok:

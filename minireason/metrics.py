@@ -63,6 +63,18 @@ def rate(values) -> float | None:
     return float(np.mean(values)) if values else None
 
 
+def auroc(scores, labels) -> float | None:
+    """Area under the ROC curve of `scores` for the 0/1 `labels`: the chance that a random positive
+    scores above a random negative, a tie counting one half (the Mann-Whitney U statistic divided by
+    n_pos * n_neg). 1.0 separates the classes perfectly, 0.5 is chance. None when a class is empty."""
+    s, y = np.asarray(scores, float), np.asarray(labels, bool)
+    pos, neg = s[y], s[~y]
+    if not len(pos) or not len(neg):
+        return None
+    above = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(above / (len(pos) * len(neg)))
+
+
 def _fixes(g: Graded) -> list[bool]:
     """For each revision of one completion: did it turn a wrong value into a right one?"""
     fam = family_of(g.problem)

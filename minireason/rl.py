@@ -4,6 +4,7 @@
     1. pick B training prompts (difficulties from the curriculum) and repeat each G times   `prompt_batch`
     2. sample N = B*G completions with the jitted KV-cache sampler                          `sampling`
     3. decode and verify them; reward 1 for an exact final answer, else 0                  `metrics.grade`
+       (or another reward through the same small interface: `exact_reward`'s, e.g. judge.make_reward)
     4. group-relative advantages A = (r - mean_group) / (std_group + eps)                  `losses`
     5. mu jitted updates: token log-probs, clipped-ratio loss (+ beta * KL), AdamW        `update_on_batch`
     6. the batch's metrics row, and the curriculum's pass rates                             `metrics`
@@ -241,16 +242,25 @@ def advantages(cfg: RLConfig, rewards: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- one RL step
 
+def exact_reward(problems: list[dict], graded: list) -> tuple[np.ndarray, dict]:
+    """The reward interface: (problems, graded completions) -> (rewards [N], extra metrics for the row).
+    This one is the verifier's: 1 for a verified correct final answer. A learned judge plugs in here
+    instead (judge.make_reward), and the row keeps the verifier's `reward` beside its own."""
+    return np.array([g.verdict.reward for g in graded], np.float32), {}
+
+
 class StepResult(NamedTuple):
     params: object        # the policy after the update
     opt_state: object
     row: dict             # the batch's metrics (metrics.summarize) and the update's stats
     graded: list          # the N graded completions (metrics.Graded), groups of G contiguous
     batch: Batch          # what the update saw (run.py measures KL to the base model on it)
+    rewards: np.ndarray   # [N] the rewards the update used (the verifier's, or a judge's)
 
 
 def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: DataConfig, cfg: RLConfig,
-            tokenizer, generate, update, token_logp, curriculum: Curriculum, domain_keys=()) -> StepResult:
+            tokenizer, generate, update, token_logp, curriculum: Curriculum, domain_keys=(),
+            reward=exact_reward) -> StepResult:
     """One RL step, steps 1-6 of the module docstring. Randomness is a pure function of (seed, step):
     prompts from a generator seeded with (seed, step), samples with fold_in(key, step)."""
     # 1. prompts: B problems near the edge of competence, each repeated G times
@@ -266,7 +276,7 @@ def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: 
     # 3. verify: reward 1 for an exact final answer (the verifier reads strings: this runs on the host)
     texts = tokenizer.decode_completions(tokens, mask)
     graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
-    rewards = np.array([g.verdict.reward for g in graded], np.float32)                            # [N]
+    rewards, reward_stats = reward(problems, graded)                                              # [N]
     # 4. group-relative advantages
     batch = Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
                   jnp.asarray(advantages(cfg, rewards)))
@@ -277,8 +287,8 @@ def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: 
     t_update = time.time() - t_start
     # 6. the batch's metrics, and the curriculum's pass rates
     row = {"stage": "rl", "step": step + 1, **metrics.summarize(graded, cfg.group_size),
-           **metrics.per_domain(graded, domain_keys), **stats,
+           **metrics.per_domain(graded, domain_keys), **stats, **reward_stats,
            "time_generate": t_generate, "time_update": t_update,
            "curriculum": curriculum.state() if cfg.curriculum else None}
     curriculum.update(problems, rewards)
-    return StepResult(params, opt_state, row, graded, batch)
+    return StepResult(params, opt_state, row, graded, batch, rewards)

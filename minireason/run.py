@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling
+from minireason import judge as judge_lib
 from minireason import transfer
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
@@ -100,49 +101,11 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     heldout_rows, _ = corpus.pack(corpus.make_examples(cfg.data, cfg.seed, HELDOUT_TRACES, heldout=True), tok,
                                   row_len, cfg.data.prompt_len, cfg.data.completion_len)
     heldout_batch = tuple(jnp.asarray(a[: min(len(heldout_rows.tokens), 64)]) for a in heldout_rows)
-    optimizer = pretrain.make_optimizer(p)
-    state = {"params": params, "opt_state": optimizer.init(params)}
-    folder = os.path.join(out, "pretrain")
-    found = checkpoint.load_latest(folder, state, warn=echo)
-    start, wall = 0, 0.0
-    if found:
-        state, meta, _ = found
-        start, wall = meta["step"], meta["wall"]
-    log.truncate_after("pretrain", start)
-    if start >= p.steps:
-        return state["params"], wall
-    train_step, eval_loss = pretrain.make_train_step(graphdef, optimizer), pretrain.make_eval_loss(graphdef)
-    params, opt_state = state["params"], state["opt_state"]
-    t0 = time.time() - wall
-    bar = tqdm(range(start, p.steps), initial=start, total=p.steps, desc="pretrain", dynamic_ncols=True)
-    snapshot = None                      # the last completed step, saved if Ctrl-C stops the loop
-    try:
-        for step in bar:
-            batch = pretrain.batch_at(packed, step, p.batch_size, cfg.seed)
-            params, opt_state, loss = train_step(params, opt_state, batch)
-            done = step + 1
-            evaluate_now = done % p.eval_every == 0 or done == p.steps
-            if done % 10 == 0 or evaluate_now:
-                row = {"stage": "pretrain", "step": done, "loss": float(loss)}
-                if evaluate_now:
-                    row["heldout_loss"] = float(eval_loss(params, heldout_batch))
-                log.write(row)           # log first: a crash before the checkpoint re-logs the step on resume
-                if evaluate_now:
-                    checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
-                                               {"step": done, "wall": time.time() - t0}, keep=2)
-                bar.set_postfix(loss=f"{row['loss']:.3f}")
-            snapshot = (done, params, opt_state)
-    except KeyboardInterrupt:
-        if snapshot:
-            done, params, opt_state = snapshot
-            checkpoint.save_checkpoint(folder, done, {"params": params, "opt_state": opt_state},
-                                       {"step": done, "wall": time.time() - t0}, keep=2)
-            echo(f"\ninterrupted: saved a checkpoint at pretraining step {done}")
-        raise
-    return params, time.time() - t0
+    return pretrain.fit(p, os.path.join(out, "pretrain"), graphdef, params, packed, heldout_batch, log, cfg.seed, echo)
 
 
-def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, probe, echo):
+def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, probe, echo,
+           reward=rl.exact_reward):
     """The RL stage with checkpoints in out/rl; returns (final params, wall seconds).
 
     probe(params) -> metrics of a fixed held-out subset, logged as heldout_* every rl.eval_every steps
@@ -174,10 +137,10 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     try:
         for step in bar:
             done = step + 1
-            params, opt_state, row, graded, batch = rl.rl_step(
+            params, opt_state, row, graded, batch, rewards = rl.rl_step(
                 step, params, opt_state, base_params, key=key, seed=cfg.seed, data=d, cfg=r, tokenizer=tok,
                 generate=generate, update=update, token_logp=token_logp, curriculum=curriculum,
-                domain_keys=PROBE_KEYS)
+                domain_keys=PROBE_KEYS, reward=reward)
             alarms.check_finite(done, row, last_checkpoint)     # NaN/inf: stop before anything is saved
             if done % r.eval_every == 0 or done == r.steps:
                 row.update({f"heldout_{k}": v for k, v in probe(params).items()})
@@ -193,7 +156,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
                 for i in range(0, len(graded), r.group_size):
                     g = graded[i]
                     samples.write({"step": done, "task": g.problem, "completion": g.completion,
-                                   "reward": g.verdict.reward})
+                                   "reward": g.verdict.reward, "trained_reward": float(rewards[i])})
             bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
                             refl=f"{row['reflection_rate']:.2f}", kl="-" if last_kl is None else f"{last_kl:.3f}")
             meta = {"step": done, "curriculum": curriculum.state(), "alarms": alarm.state()}
@@ -349,7 +312,13 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
         overall = metrics.summarize(graded)
         return {**{k: overall[k] for k in PROBE_KEYS}, **metrics.per_domain(graded, PROBE_KEYS)}
 
-    final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, probe, echo)
+    reward, judge_eval = rl.exact_reward, None
+    if cfg.rl.reward == "judge":           # a learned judge stands in for the verifier (judge.py)
+        t0 = time.time()
+        reward, judge_eval = judge_lib.prepare(cfg, out, generate, base_params, tok, log, echo)
+        wall["judge"] = time.time() - t0
+    final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, probe, echo,
+                                      reward)
 
     t0 = time.time()
     echo("evaluating the final model on held-out problems ...")
@@ -359,6 +328,8 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
     wall["total"] = time.time() - t_total
 
     summary = make_summary(base_eval, final_eval, wall)
+    if judge_eval is not None:
+        summary["judge"] = {k: v for k, v in judge_eval.items() if k != "examples"}
     block = transfer.summary_block(cfg, summary, out)     # None unless rl.families leaves a family out
     if block is not None:
         summary["transfer"] = block

@@ -5,7 +5,8 @@
     pretrain/         checkpoints of pretraining (the last one is the base model)
     rl/               checkpoints of RL
     metrics.jsonl     one JSON object a line; every row has `stage` and `step`
-    samples.jsonl     sampled completions: `step`, `task` (the problem), `completion`, `reward`
+    samples.jsonl     sampled completions: `step`, `task` (the problem), `completion`, `reward` (the
+                      verifier's) and `trained_reward` (what the update used: the same, or a judge's)
     eval_base.json    held-out evaluation of the base model (kept so a resumed run need not redo it)
     summary.json      base vs final model on held-out problems, and wall seconds per stage
     plots/            training.png, the curves of metrics.jsonl (when matplotlib is installed);
@@ -14,6 +15,8 @@
     report.html       `verify.py --run --report`: one self-contained page of all the above
     .lock             held by the process training in the folder (`lock`): a second one is refused
     reference.json    (a `--base` run) the base run's summary, the transfer measures' reference
+    judge/            (rl.reward=judge) the judge: tokenizer.model, train/ checkpoints, corpus.json,
+                      judge_eval.json (judge.py)
 """
 from __future__ import annotations
 

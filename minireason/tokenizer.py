@@ -57,8 +57,9 @@ class Tokenizer:
         self.vocab_size = sp.get_piece_size()
 
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int, path: str) -> Tokenizer:
-        """Train a BPE tokenizer on `texts`, write it atomically to `path`, and return it."""
+    def train(cls, texts: list[str], vocab_size: int, path: str, symbols: tuple[str, ...] = ()) -> Tokenizer:
+        """Train a BPE tokenizer on `texts`, write it atomically to `path`, and return it. `symbols` are
+        more user-defined pieces, one token each (the judge's `<judge>`, `yes`, `no`: judge.py)."""
         model = io.BytesIO()
         # BPE training reads every sentence in order (no sampling), so the model is a pure function
         # of the texts; the seed only guards sentencepiece's sampling paths, which stay unused here.
@@ -70,7 +71,7 @@ class Tokenizer:
             vocab_size=vocab_size,
             split_digits=True,
             required_chars=_REQUIRED_CHARS,
-            user_defined_symbols=list(SPECIAL_TOKENS),
+            user_defined_symbols=list(SPECIAL_TOKENS) + list(symbols),
             add_dummy_prefix=False,
             normalization_rule_name="identity",
             remove_extra_whitespaces=False,
