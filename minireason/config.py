@@ -308,7 +308,7 @@ def override(cfg: Config, key: str, text: str) -> Config:
 
 def validate(cfg: Config) -> Config:
     """Check cross-field constraints; raise ConfigError with a one-line message."""
-    from minireason.judge import JUDGED    # local imports: neither imports anything from here at load time
+    from minireason.judge import JUDGED  # local imports: neither imports anything from here at load time
     from minireason.tasks import FAMILIES, PLAIN_FAMILIES
 
     d, r, m, p, e, j = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval, cfg.judge

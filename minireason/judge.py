@@ -48,9 +48,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from minireason import checkpoint, heldout, metrics, pretrain, runfolder, traces, verifiers
+from minireason import checkpoint, heldout, metrics, pretrain, runfolder, sampling, traces, verifiers
 from minireason import model as model_lib
-from minireason import sampling
 from minireason.config import Config, JudgeConfig, ModelConfig, PretrainConfig
 from minireason.corpus import Example, noise_of, pack, prompt_text
 from minireason.tasks import FAMILIES, STYLES, heldout_set, sample_problem
@@ -222,6 +221,7 @@ class Verdicts(NamedTuple):
     readable: np.ndarray     # [N] bool, its answer block held exactly `yes` or `no`
     cut: np.ndarray          # [N] bool, the candidate was longer than the window
     completions: list[str]   # what the judge wrote
+    tokens: np.ndarray       # [N] int, the tokens it wrote (its share of the sampling cost)
 
 
 class Judge:
@@ -265,7 +265,7 @@ class Judge:
         answers = [traces.parse(w).answer for w in written]
         return Verdicts(np.array([a == YES for a in answers], bool), scores.astype(float),
                         np.array([a in (YES, NO) for a in answers], bool), np.array([k for _, k in cut], bool),
-                        written)
+                        written, masks.sum(axis=1))
 
 
 def _single_token(tokenizer: Tokenizer, word: str) -> int:
@@ -387,7 +387,7 @@ def scores(verdicts: Verdicts, labels) -> dict:
 def _subset(v: Verdicts, keep) -> Verdicts:
     keep = np.asarray(keep, bool)
     return Verdicts(v.yes[keep], v.p_yes[keep], v.readable[keep], v.cut[keep],
-                    [c for c, k in zip(v.completions, keep) if k])
+                    [c for c, k in zip(v.completions, keep) if k], v.tokens[keep])
 
 
 def evaluate(judge: Judge, cfg: Config, policy) -> dict:
@@ -434,6 +434,32 @@ def format_eval(ev: dict) -> str:
     lines += [line(k, s) for group in ("by_source", "by_family", "by_difficulty") for k, s in ev[group].items()]
     lines.append("  master keys judged yes: " + ", ".join(f"{k} {f(v)}" for k, v in ev["master_keys"].items()))
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- best-of-N against majority vote
+
+def best_of_n(graded: list, verdicts: Verdicts, k_samples: int, ks=(1, 2, 4, 8, 16)) -> dict:
+    """Best-of-n with the judge (the candidate of highest p(yes), the first on a tie) against majority vote
+    (testtime.maj_at_k), from k_samples completions per problem (problem-major, as heldout.sample_rows
+    lays them out), each estimated as the mean over disjoint groups of n. Beside each accuracy, the
+    tokens sampled per problem: n * policy tokens for the vote, n * (policy + judge tokens) for best-of-n,
+    so the two can be compared at equal sampling cost (Singhi et al. 2025, arXiv:2504.01005)."""
+    from minireason.testtime import maj_at_k
+    correct = np.array([g.verdict.correct for g in graded]).reshape(-1, k_samples)
+    answers = [g.trace.answer for g in graded]
+    p_yes = verdicts.p_yes.reshape(-1, k_samples)
+    policy_tokens = float(np.mean([g.length for g in graded]))
+    judge_tokens = float(np.mean(verdicts.tokens))
+    out = {"problems": int(correct.shape[0]), "samples": k_samples, "policy_tokens": policy_tokens,
+           "judge_tokens": judge_tokens, "best_of_n": {}, "majority": {}}
+    for n in (k for k in ks if k <= k_samples):
+        groups = [(i, s) for i in range(correct.shape[0]) for s in range(0, k_samples - n + 1, n)]
+        bon = [correct[i, s + int(np.argmax(p_yes[i, s:s + n]))] for i, s in groups]
+        maj = [maj_at_k(answers[i * k_samples:(i + 1) * k_samples],
+                        list(correct[i]), n) for i in range(correct.shape[0])]
+        out["best_of_n"][str(n)] = {"accuracy": float(np.mean(bon)), "tokens": n * (policy_tokens + judge_tokens)}
+        out["majority"][str(n)] = {"accuracy": float(np.mean(maj)), "tokens": n * policy_tokens}
+    return out
 
 
 # ----------------------------------------------------------------------------- the reward of rl.reward=judge

@@ -19,7 +19,8 @@ SKIPPED = "plots skipped: matplotlib is not installed (pip install -e '.[plot]')
 # the colour of their batch twin. A panel none of whose keys is logged is left out.
 RL_PANELS = [
     ("Reward and accuracy", "share of completions",
-     [("reward", "reward (batch)", "C7"), ("accuracy", "accuracy (batch)", "C0"),
+     [("reward", "reward (batch)", "C7"), ("judge_reward", "judge's reward, the proxy (batch)", "C1"),
+      ("accuracy", "accuracy (batch)", "C0"),
       ("heldout_accuracy", "accuracy (held-out)", "C0")]),
     ("Completion length", "tokens",
      [("length_mean", "mean (batch)", "C0"), ("length_correct", "correct answers (batch)", "C2"),

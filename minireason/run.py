@@ -16,9 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling
+from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling, transfer
 from minireason import judge as judge_lib
-from minireason import transfer
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
 from minireason.metrics import fmt

@@ -136,7 +136,8 @@ def test_auroc_by_hand():
 
 def _verdicts(yes, p_yes):
     n = len(yes)
-    return judge.Verdicts(np.array(yes, bool), np.array(p_yes, float), np.ones(n, bool), np.zeros(n, bool), [""] * n)
+    return judge.Verdicts(np.array(yes, bool), np.array(p_yes, float), np.ones(n, bool), np.zeros(n, bool), [""] * n,
+                          np.full(n, 4))
 
 
 def test_scores_by_hand():
@@ -181,7 +182,8 @@ def test_config_refuses_a_judge_it_cannot_be():
 
 def _tiny_judge_run(out, base, style="reasoning"):
     cfg = smoke()
-    for k, v in {"rl.reward": "judge", "rl.steps": "2", "judge.style": style, "judge.d_model": "16", "judge.n_layers": "1",
+    for k, v in {"rl.reward": "judge", "rl.steps": "2", "judge.style": style, "judge.d_model": "16",
+                 "judge.n_layers": "1",
                  "judge.d_mlp": "32", "judge.corpus_size": "400", "judge.policy_samples": "32",
                  "judge.steps": "6", "judge.eval_problems": "2", "judge.batch": "16", "judge.vocab_size": "64",
                  "judge.think_len": "24"}.items():
@@ -203,3 +205,34 @@ def test_a_run_against_the_judge_logs_the_gold_beside_the_proxy(tmp_path, smoke_
     assert summary["judge"]["style"] == "reasoning" and "judge" in summary["wall_seconds"]
     samples = [json.loads(line) for line in open(os.path.join(out, "samples.jsonl"))]
     assert all(set(s) >= {"reward", "trained_reward"} for s in samples)
+
+
+def test_best_of_n_and_majority_by_hand():
+    p = {"family": "sum", "difficulty": 1, "numbers": [7, 5]}
+    # 2 samples of one problem: 13 (wrong) then 12 (right); the judge prefers the second
+    completions = ["</think><answer>13</answer>", "</think><answer>12</answer>"]
+    graded = metrics.grade([p] * 2, completions, [6, 10], [False] * 2)
+    out = judge.best_of_n(graded, _verdicts([0, 1], [0.2, 0.9]), 2, ks=(1, 2))
+    assert out["best_of_n"]["1"]["accuracy"] == 0.5 and out["best_of_n"]["2"]["accuracy"] == 1.0
+    assert out["majority"]["2"]["accuracy"] == 0.0          # a tie of votes: the first answer seen, 13
+    assert out["policy_tokens"] == 8 and out["judge_tokens"] == 4
+    assert out["best_of_n"]["2"]["tokens"] == 2 * (8 + 4) and out["majority"]["2"]["tokens"] == 16
+
+
+def _bench():
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "judge.py")
+    spec = importlib.util.spec_from_file_location("bench_judge", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gao_fit_recovers_a_curve_of_its_own_form():
+    bench = _bench()
+    d = np.linspace(0.1, 3.0, 12)
+    alpha, beta, peak = bench.gao_fit(d, d * (0.5 - 0.2 * np.log(d)))
+    assert abs(alpha - 0.5) < 1e-9 and abs(beta - 0.2) < 1e-9
+    assert abs(peak - np.exp(0.5 / 0.2 - 1)) < 1e-6       # dR/dd = alpha - beta (log d + 1) = 0
+    assert bench.gao_fit([0.0, 0.0, 1.0], [0, 0, 1]) is None    # fewer than 3 points with d > 0
+    assert bench.trailing([1, 3, 5], window=2).tolist() == [1, 2, 4]

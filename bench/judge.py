@@ -1,0 +1,276 @@
+"""The judge experiment (docs/judge.md): how good is a learned judge, and what does RL against it learn?
+
+    python bench/judge.py --seeds 0 1                         # every variant, 2 seeds (runs/judge)
+    python bench/judge.py --variants reasoning direct --seeds 0
+    python bench/judge.py --table                             # the stored runs' tables and plot only
+    python bench/judge.py --table --out docs/runs/judge --plot docs/judge.png
+
+For each seed: one run with the exact verifier's reward (`exact`: pretraining, then RL on the gold),
+then one run per judge variant from the same base model (`train.py --base`), each training its own judge
+on the base policy's candidates and running RL against it, the verifier logged beside it:
+
+    reasoning          the preset's judge: it recomputes, then gives the verdict; master-key negatives
+    direct             the verdict alone, one token
+    direct-nokeys      the verdict alone, no master-key negatives in its corpus
+    reasoning-nokeys   it recomputes, no master-key negatives
+    small              the reasoning judge at a quarter of the width (d_model 48, 2 layers)
+
+Stopping and going on: a run folder with a summary.json is done, one without is resumed. The table reads
+each run's judge/judge_eval.json (the judge on held-out problems) and metrics.jsonl (judge_reward, the
+proxy, beside reward, the gold, every step); the plot draws both against RL step and against sqrt(KL)
+to the base model, with Gao et al.'s form R(d) = d (alpha - beta log d) fitted to the gold's rise.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from minireason import plots, runfolder  # noqa: E402
+from minireason.metrics import fmt  # noqa: E402
+
+VARIANTS = {
+    "reasoning": [],
+    "direct": ["judge.style=direct"],
+    "direct-nokeys": ["judge.style=direct", "judge.master_keys=0"],
+    "reasoning-nokeys": ["judge.master_keys=0"],
+    "small": ["judge.d_model=48", "judge.n_layers=2", "judge.d_mlp=128"],
+}
+DEFAULT_OUT = os.path.join(ROOT, "runs", "judge")
+WINDOW = 10          # steps in the trailing means of the gap
+
+
+class BenchError(Exception):
+    """A bad argument or a failed run; one line for the user."""
+
+
+def train(args: list[str], folder: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "train.log"), "a") as log:
+        rc = subprocess.call([sys.executable, os.path.join(ROOT, "train.py"), *args], stdout=log,
+                             stderr=subprocess.STDOUT, cwd=ROOT)
+    if rc:
+        raise BenchError(f"train.py {' '.join(args)} failed (exit {rc}); see {folder}/train.log")
+
+
+def ensure(out: str, name: str, args: list[str], echo=print) -> str:
+    """The finished run OUT/runs/NAME: made, resumed, or found done."""
+    folder = os.path.join(out, "runs", name)
+    if os.path.exists(os.path.join(folder, "summary.json")):
+        return folder
+    resume = os.path.exists(os.path.join(folder, "config.json")) and (
+        "--base" not in args or os.path.exists(os.path.join(folder, "reference.json")))
+    if not resume and os.path.exists(folder):
+        shutil.rmtree(folder)
+    echo(f"{'resuming' if resume else 'running'} {name}")
+    train(["--resume", "--out", folder] if resume else [*args, "--out", folder], folder)
+    return folder
+
+
+def run_all(out: str, seeds, variants, preset: str, sets: list[str], echo=print) -> None:
+    for seed in seeds:
+        common = ["--preset", preset, f"--seed={seed}", *[f"--{s}" for s in sets]]
+        base = ensure(out, f"exact-seed{seed}", [*common, "--rl.reward=exact"], echo)
+        for v in variants:
+            ensure(out, f"{v}-seed{seed}", [*common, *[f"--{o}" for o in VARIANTS[v]], "--base", base], echo)
+
+
+def best_of_n(folder: str, k: int = 16, echo=print) -> dict:
+    """folder/judge/bon.json: the run's base policy, k samples of each held-out judge problem, picked by
+    its judge (best-of-n) or by majority vote (judge.best_of_n)."""
+    path = os.path.join(folder, "judge", "bon.json")
+    if os.path.exists(path):
+        return runfolder.read_json(path)
+    import jax
+
+    from minireason import heldout, metrics
+    from minireason import judge as judge_lib
+    from minireason.load import load_run
+    from minireason.tasks import heldout_set
+    echo(f"best-of-n against majority vote: {os.path.basename(folder)}")
+    run = load_run(folder, base=True, echo=echo)
+    cfg, d = run.cfg, run.cfg.data
+    problems = heldout_set(cfg.seed, d.families, d.difficulties, cfg.judge.eval_problems, d.heldout_percent)
+    _, tokens, mask, finished = heldout.sample_rows(run.generate, run.params, jax.random.key(cfg.seed + 43),
+                                                    run.tokenizer, problems, k, cfg.eval.batch_size, d.prompt_len,
+                                                    cfg.rl.temperature)
+    rows = [p for p in problems for _ in range(k)]
+    texts = run.tokenizer.decode_completions(tokens, mask)
+    graded = metrics.grade(rows, texts, mask.sum(axis=1), ~finished)
+    out = judge_lib.best_of_n(graded, judge_lib.load(cfg, folder)(rows, texts), k)
+    runfolder.write_json(path, out)
+    return out
+
+
+# ----------------------------------------------------------------------------- reading the runs
+
+def trailing(values, window: int = WINDOW) -> np.ndarray:
+    v = np.asarray(values, float)
+    return np.array([v[max(0, i - window + 1):i + 1].mean() for i in range(len(v))])
+
+
+def gao_fit(d, gain):
+    """Least squares of gain = d (alpha - beta log d) (Gao et al. 2022, RL form) over d > 0; returns
+    (alpha, beta, d* = exp(alpha / beta - 1) where the fitted gold peaks, or None when beta <= 0)."""
+    d, gain = np.asarray(d, float), np.asarray(gain, float)
+    keep = d > 0
+    if keep.sum() < 3:
+        return None
+    a = np.stack([d[keep], -d[keep] * np.log(d[keep])], axis=1)
+    alpha, beta = np.linalg.lstsq(a, gain[keep], rcond=None)[0]
+    return float(alpha), float(beta), (float(np.exp(alpha / beta - 1)) if beta > 0 else None)
+
+
+def read_run(folder: str) -> dict | None:
+    summary_path = os.path.join(folder, "summary.json")
+    if not os.path.exists(summary_path):
+        return None
+    summary = runfolder.read_json(summary_path)
+    rows = [r for r in runfolder.Jsonl(os.path.join(folder, "metrics.jsonl")).rows() if r["stage"] == "rl"]
+    name = os.path.basename(folder)
+    variant, _, seed = name.rpartition("-seed")
+    out = {"name": name, "variant": variant, "seed": int(seed), "summary": summary, "rows": rows,
+           "gold": {dom: (rep["base"]["accuracy"], rep["final"]["accuracy"])
+                    for dom, rep in summary["domains"].items()}}
+    if "judge_reward" in (rows[0] if rows else {}):
+        gap = trailing([r["judge_gap"] for r in rows])
+        out["gap_max"], out["gap_final"] = float(gap.max()), float(gap[-1])
+        out["proxy_final"] = float(trailing([r["judge_reward"] for r in rows])[-1])
+        out["gold_final"] = float(trailing([r["reward"] for r in rows])[-1])
+    ev_path, bon_path = (os.path.join(folder, "judge", f) for f in ("judge_eval.json", "bon.json"))
+    out["judge"] = runfolder.read_json(ev_path) if os.path.exists(ev_path) else None
+    out["bon"] = runfolder.read_json(bon_path) if os.path.exists(bon_path) else None
+    return out
+
+
+def read_all(out: str) -> list[dict]:
+    folder = os.path.join(out, "runs")
+    names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    return [r for r in (read_run(os.path.join(folder, n)) for n in names) if r is not None]
+
+
+def tables(runs: list[dict]) -> str:
+    lines = ["Judges on held-out problems (judge/judge_eval.json): accuracy / AUROC / false-positive rate",
+             f"| run | all | multi-step errors (FPR) | {' | '.join(['writer', 'policy'])} | master keys judged yes |",
+             "|---|---|---|---|---|---|"]
+    for r in runs:
+        ev = r["judge"]
+        if ev is None:
+            continue
+        a, m = ev["all"], ev["multi_step_errors"]
+        src = [ev["by_source"].get(s) for s in ("writer", "policy")]
+        lines.append(f"| {r['name']} | {fmt(a['accuracy'])} / {fmt(a['auroc'])} / {fmt(a['false_positive_rate'])} | "
+                     f"{fmt(m['accuracy'])} ({m['count']}) | "
+                     + " | ".join("–" if s is None else f"{fmt(s['accuracy'])} / {fmt(s['false_positive_rate'])}"
+                                  for s in src)
+                     + f" | {fmt(ev['master_keys_any'])} |")
+    keys = next((list(r["judge"]["master_keys"]) for r in runs if r["judge"]), [])
+    if keys:
+        lines += ["", "Master keys: share judged yes (every one is wrong)",
+                  "| run | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        lines += [f"| {r['name']} | " + " | ".join(fmt(r["judge"]["master_keys"][k]) for k in keys) + " |"
+                  for r in runs if r["judge"]]
+    lines += ["", "RL: held-out gold accuracy base -> final per domain; the judge's reward (proxy) and the "
+              f"verifier's (gold) on the training batch, {WINDOW}-step means",
+              "| run | " + " | ".join(f"{d} gold" for d in (runs[0]["gold"] if runs else {})) +
+              " | proxy at the end | gold at the end | largest gap proxy - gold |", "|---|---|---|---|---|---|"]
+    for r in runs:
+        gold = " | ".join(f"{b:.2f} -> {f:.2f} ({f - b:+.2f})" for b, f in r["gold"].values())
+        if "gap_max" in r:
+            lines.append(f"| {r['name']} | {gold} | {r['proxy_final']:.2f} | {r['gold_final']:.2f} | "
+                         f"{r['gap_max']:+.2f} |")
+        else:
+            gold_final = trailing([x["reward"] for x in r["rows"]])[-1]
+            lines.append(f"| {r['name']} | {gold} | (exact reward) | {gold_final:.2f} | – |")
+    bon = [r for r in runs if r.get("bon")]
+    if bon:
+        ks = list(bon[0]["bon"]["best_of_n"])
+        lines += ["", "Best-of-n with the judge against majority vote (base policy, held-out problems): "
+                  "accuracy (tokens sampled per problem)",
+                  "| run | " + " | ".join(f"n={k}: best-of-n | maj" for k in ks) + " |", "|---|" + "---|" * len(ks)]
+        for r in bon:
+            b = r["bon"]
+            lines.append(f"| {r['name']} | " + " | ".join(
+                f"{b['best_of_n'][k]['accuracy']:.2f} ({b['best_of_n'][k]['tokens']:.0f}) | "
+                f"{b['majority'][k]['accuracy']:.2f} ({b['majority'][k]['tokens']:.0f})" for k in ks) + " |")
+    return "\n".join(lines)
+
+
+def plot(runs: list[dict], path: str) -> None:
+    """Proxy (dashed) and gold (solid) reward on the training batch against RL step and against sqrt(KL)."""
+    if not plots.available():
+        print(plots.SKIPPED)
+        return
+    fig = plots._figure(figsize=(12, 4.5))
+    by_step, by_kl = fig.subplots(1, 2)
+    variants = sorted({r["variant"] for r in runs})
+    colours = {v: f"C{i}" for i, v in enumerate(variants)}
+    for r in runs:
+        steps = [x["step"] for x in r["rows"]]
+        c = colours[r["variant"]]
+        label = r["variant"] if r["seed"] == min(x["seed"] for x in runs if x["variant"] == r["variant"]) else None
+        by_step.plot(steps, trailing([x["reward"] for x in r["rows"]]), color=c, label=label)
+        kl_rows = [x for x in r["rows"] if x.get("kl") is not None]
+        d = np.sqrt(np.maximum([x["kl"] for x in kl_rows], 0))
+        gold = np.array([x["heldout_accuracy"] for x in kl_rows])
+        by_kl.plot(d, gold, "o-", color=c, ms=3, label=label)
+        if "judge_reward" in r["rows"][0]:
+            by_step.plot(steps, trailing([x["judge_reward"] for x in r["rows"]]), "--", color=c)
+            fit = gao_fit(d, gold - r["rows"][0].get("heldout_accuracy", gold[0]) if len(gold) else [])
+            if fit and label:
+                by_kl.plot([], [], " ", label=f"  fit: alpha {fit[0]:.2f}, beta {fit[1]:.2f}")
+    by_step.set(title="Reward on the training batch: judge (dashed) and verifier (solid)", xlabel="RL step",
+                ylabel=f"share rewarded ({WINDOW}-step mean)", ylim=(0, 1))
+    by_kl.set(title="Held-out gold accuracy against distance from the base model", xlabel="sqrt(KL to the base)",
+              ylabel="held-out accuracy (verifier)", ylim=(0, 1))
+    for ax in (by_step, by_kl):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    plots._save(fig, path)
+    print(f"plot: {path}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), help=", ".join(VARIANTS))
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--preset", default="judge")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--table", action="store_true", help="print the stored runs' tables and plot; run nothing")
+    ap.add_argument("--plot", default=None, help="where to draw the plot (default OUT/judge.png)")
+    ap.add_argument("--bon", action="store_true", help="also best-of-n against majority vote for each judge run")
+    args = ap.parse_args(argv)
+    try:
+        unknown = [v for v in args.variants if v not in VARIANTS]
+        if unknown:
+            raise BenchError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+        if not args.table:
+            run_all(args.out, args.seeds, args.variants, args.preset, args.sets)
+        if args.bon:
+            for r in read_all(args.out):
+                if r["judge"] is not None:
+                    best_of_n(os.path.join(args.out, "runs", r["name"]))
+        runs = read_all(args.out)
+        if not runs:
+            raise BenchError(f"{args.out} holds no finished run")
+        print(tables(runs))
+        plot(runs, args.plot or os.path.join(args.out, "judge.png"))
+    except (BenchError, runfolder.RunFolderError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to continue", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
