@@ -5,9 +5,10 @@
     python bench/judge.py --table                             # the stored runs' tables and plot only
     python bench/judge.py --table --out docs/runs/judge --plot docs/judge.png
 
-For each seed: one run with the exact verifier's reward (`exact`: pretraining, then RL on the gold),
-then one run per judge variant from the same base model (`train.py --base`), each training its own judge
-on the base policy's candidates and running RL against it, the verifier logged beside it:
+For each seed: the preset's run (pretraining, its reasoning judge, RL against the judge), then from the
+same base model (`train.py --base`) one run with the exact verifier's reward (`exact`) and one run per
+other judge variant, each training its own judge on the base policy's candidates and running RL
+against it, the verifier logged beside it:
 
     reasoning          the preset's judge: it recomputes, then gives the verdict; master-key negatives
     direct             the verdict alone, one token
@@ -75,38 +76,15 @@ def ensure(out: str, name: str, args: list[str], echo=print) -> str:
 
 
 def run_all(out: str, seeds, variants, preset: str, sets: list[str], echo=print) -> None:
+    """Per seed: the preset's run (pretraining, the reasoning judge, RL against it), then from its base
+    model the run with the exact reward and one run per other judge variant."""
     for seed in seeds:
         common = ["--preset", preset, f"--seed={seed}", *[f"--{s}" for s in sets]]
-        base = ensure(out, f"exact-seed{seed}", [*common, "--rl.reward=exact"], echo)
+        main = ensure(out, f"reasoning-seed{seed}", common, echo)
+        ensure(out, f"exact-seed{seed}", [*common, "--rl.reward=exact", "--base", main], echo)
         for v in variants:
-            ensure(out, f"{v}-seed{seed}", [*common, *[f"--{o}" for o in VARIANTS[v]], "--base", base], echo)
-
-
-def best_of_n(folder: str, k: int = 16, echo=print) -> dict:
-    """folder/judge/bon.json: the run's base policy, k samples of each held-out judge problem, picked by
-    its judge (best-of-n) or by majority vote (judge.best_of_n)."""
-    path = os.path.join(folder, "judge", "bon.json")
-    if os.path.exists(path):
-        return runfolder.read_json(path)
-    import jax
-
-    from minireason import heldout, metrics
-    from minireason import judge as judge_lib
-    from minireason.load import load_run
-    from minireason.tasks import heldout_set
-    echo(f"best-of-n against majority vote: {os.path.basename(folder)}")
-    run = load_run(folder, base=True, echo=echo)
-    cfg, d = run.cfg, run.cfg.data
-    problems = heldout_set(cfg.seed, d.families, d.difficulties, cfg.judge.eval_problems, d.heldout_percent)
-    _, tokens, mask, finished = heldout.sample_rows(run.generate, run.params, jax.random.key(cfg.seed + 43),
-                                                    run.tokenizer, problems, k, cfg.eval.batch_size, d.prompt_len,
-                                                    cfg.rl.temperature)
-    rows = [p for p in problems for _ in range(k)]
-    texts = run.tokenizer.decode_completions(tokens, mask)
-    graded = metrics.grade(rows, texts, mask.sum(axis=1), ~finished)
-    out = judge_lib.best_of_n(graded, judge_lib.load(cfg, folder)(rows, texts), k)
-    runfolder.write_json(path, out)
-    return out
+            if v != "reasoning":
+                ensure(out, f"{v}-seed{seed}", [*common, *[f"--{o}" for o in VARIANTS[v]], "--base", main], echo)
 
 
 # ----------------------------------------------------------------------------- reading the runs

@@ -156,7 +156,8 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
                     g = graded[i]
                     samples.write({"step": done, "task": g.problem, "completion": g.completion,
                                    "reward": g.verdict.reward, "trained_reward": float(rewards[i])})
-            bar.set_postfix(reward=f"{row['reward']:.2f}", len=f"{row['length_mean']:.0f}",
+            judged = {"judge": f"{row['judge_reward']:.2f}"} if "judge_reward" in row else {}   # rl.reward=judge
+            bar.set_postfix(reward=f"{row['reward']:.2f}", **judged, len=f"{row['length_mean']:.0f}",
                             refl=f"{row['reflection_rate']:.2f}", kl="-" if last_kl is None else f"{last_kl:.3f}")
             meta = {"step": done, "curriculum": curriculum.state(), "alarms": alarm.state()}
             if done % r.checkpoint_every == 0 or done == r.steps:
