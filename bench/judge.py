@@ -15,6 +15,8 @@ against it, the verifier logged beside it:
     direct-nokeys      the verdict alone, no master-key negatives in its corpus
     reasoning-nokeys   it recomputes, no master-key negatives
     small              the reasoning judge at a quarter of the width (d_model 48, 2 layers)
+    reasoning-answer   the reasoning judge reading only the candidate's answer, not its thinking
+    direct-answer      the direct judge reading only the candidate's answer
 
 Stopping and going on: a run folder with a summary.json is done, one without is resumed. The table reads
 each run's judge/judge_eval.json (the judge on held-out problems) and metrics.jsonl (judge_reward, the
@@ -43,6 +45,8 @@ VARIANTS = {
     "direct-nokeys": ["judge.style=direct", "judge.master_keys=0"],
     "reasoning-nokeys": ["judge.master_keys=0"],
     "small": ["judge.d_model=48", "judge.n_layers=2", "judge.d_mlp=128"],
+    "reasoning-answer": ["judge.reads=answer"],
+    "direct-answer": ["judge.style=direct", "judge.reads=answer"],
 }
 DEFAULT_OUT = os.path.join(ROOT, "runs", "judge")
 WINDOW = 10          # steps in the trailing means of the gap
@@ -85,6 +89,33 @@ def run_all(out: str, seeds, variants, preset: str, sets: list[str], echo=print)
         for v in variants:
             if v != "reasoning":
                 ensure(out, f"{v}-seed{seed}", [*common, *[f"--{o}" for o in VARIANTS[v]], "--base", main], echo)
+
+
+def best_of_n(folder: str, k: int = 16, echo=print) -> dict:
+    """folder/judge/bon.json: the run's base policy, k samples of each held-out judge problem, picked by
+    its judge (best-of-n) or by majority vote (judge.best_of_n)."""
+    path = os.path.join(folder, "judge", "bon.json")
+    if os.path.exists(path):
+        return runfolder.read_json(path)
+    import jax
+
+    from minireason import heldout, metrics
+    from minireason import judge as judge_lib
+    from minireason.load import load_run
+    from minireason.tasks import heldout_set
+    echo(f"best-of-n against majority vote: {os.path.basename(folder)}")
+    run = load_run(folder, base=True, echo=echo)
+    cfg, d = run.cfg, run.cfg.data
+    problems = heldout_set(cfg.seed, d.families, d.difficulties, cfg.judge.eval_problems, d.heldout_percent)
+    _, tokens, mask, finished = heldout.sample_rows(run.generate, run.params, jax.random.key(cfg.seed + 43),
+                                                    run.tokenizer, problems, k, cfg.eval.batch_size, d.prompt_len,
+                                                    cfg.rl.temperature)
+    rows = [p for p in problems for _ in range(k)]
+    texts = run.tokenizer.decode_completions(tokens, mask)
+    graded = metrics.grade(rows, texts, mask.sum(axis=1), ~finished)
+    out = judge_lib.best_of_n(graded, judge_lib.load(cfg, folder)(rows, texts), k)
+    runfolder.write_json(path, out)
+    return out
 
 
 # ----------------------------------------------------------------------------- reading the runs
@@ -172,7 +203,8 @@ def tables(runs: list[dict]) -> str:
         ks = list(bon[0]["bon"]["best_of_n"])
         lines += ["", "Best-of-n with the judge against majority vote (base policy, held-out problems): "
                   "accuracy (tokens sampled per problem)",
-                  "| run | " + " | ".join(f"n={k}: best-of-n | maj" for k in ks) + " |", "|---|" + "---|" * len(ks)]
+                  "| run | " + " | ".join(f"n={k}: best-of-n | maj" for k in ks) + " |",
+                  "|---|" + "---|" * (2 * len(ks))]
         for r in bon:
             b = r["bon"]
             lines.append(f"| {r['name']} | " + " | ".join(
@@ -182,7 +214,8 @@ def tables(runs: list[dict]) -> str:
 
 
 def plot(runs: list[dict], path: str) -> None:
-    """Proxy (dashed) and gold (solid) reward on the training batch against RL step and against sqrt(KL)."""
+    """Proxy (dashed) and gold (solid) reward on the training batch against RL step, and against
+    d = sqrt(KL to the base model) where KL was measured, with R(d) = R(0) + d (alpha - beta log d) fitted."""
     if not plots.available():
         print(plots.SKIPPED)
         return
@@ -191,23 +224,31 @@ def plot(runs: list[dict], path: str) -> None:
     variants = sorted({r["variant"] for r in runs})
     colours = {v: f"C{i}" for i, v in enumerate(variants)}
     for r in runs:
-        steps = [x["step"] for x in r["rows"]]
-        c = colours[r["variant"]]
-        label = r["variant"] if r["seed"] == min(x["seed"] for x in runs if x["variant"] == r["variant"]) else None
-        by_step.plot(steps, trailing([x["reward"] for x in r["rows"]]), color=c, label=label)
-        kl_rows = [x for x in r["rows"] if x.get("kl") is not None]
-        d = np.sqrt(np.maximum([x["kl"] for x in kl_rows], 0))
-        gold = np.array([x["heldout_accuracy"] for x in kl_rows])
-        by_kl.plot(d, gold, "o-", color=c, ms=3, label=label)
-        if "judge_reward" in r["rows"][0]:
-            by_step.plot(steps, trailing([x["judge_reward"] for x in r["rows"]]), "--", color=c)
-            fit = gao_fit(d, gold - r["rows"][0].get("heldout_accuracy", gold[0]) if len(gold) else [])
-            if fit and label:
-                by_kl.plot([], [], " ", label=f"  fit: alpha {fit[0]:.2f}, beta {fit[1]:.2f}")
+        rows, c = r["rows"], colours[r["variant"]]
+        first = r["seed"] == min(x["seed"] for x in runs if x["variant"] == r["variant"])
+        gold = trailing([x["reward"] for x in rows])
+        proxy = trailing([x["judge_reward"] for x in rows]) if "judge_reward" in rows[0] else None
+        steps = [x["step"] for x in rows]
+        by_step.plot(steps, gold, color=c, label=r["variant"] if first else None)
+        if proxy is not None:
+            by_step.plot(steps, proxy, "--", color=c)
+        at = [i for i, x in enumerate(rows) if x.get("kl") is not None]
+        d = np.sqrt(np.maximum([rows[i]["kl"] for i in at], 0))
+        for series, style in ((gold, "o"), (proxy, "x")):
+            if series is None:
+                continue
+            by_kl.plot(d, series[at], style, color=c, ms=4)
+            fit = gao_fit(d, series[at] - series[0])
+            if fit:
+                grid = np.linspace(max(d.min(), 1e-3) / 2, d.max(), 50)
+                by_kl.plot(grid, series[0] + grid * (fit[0] - fit[1] * np.log(grid)), "-" if style == "o" else "--",
+                           color=c, lw=1, label=(f"{r['variant']} gold: alpha {fit[0]:.2f}, beta {fit[1]:.2f}"
+                                                 if style == "o" and first else None))
     by_step.set(title="Reward on the training batch: judge (dashed) and verifier (solid)", xlabel="RL step",
                 ylabel=f"share rewarded ({WINDOW}-step mean)", ylim=(0, 1))
-    by_kl.set(title="Held-out gold accuracy against distance from the base model", xlabel="sqrt(KL to the base)",
-              ylabel="held-out accuracy (verifier)", ylim=(0, 1))
+    by_kl.set(title="Against distance from the base: gold (o, solid fit), proxy (x, dashed)",
+              xlabel="d = sqrt(KL to the base), k3 on the batch", ylabel=f"share rewarded ({WINDOW}-step mean)",
+              ylim=(0, 1))
     for ax in (by_step, by_kl):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)

@@ -90,6 +90,7 @@ class RLConfig:
 class JudgeConfig:
     """The learned judge that `rl.reward=judge` trains against (see judge.py): style, size, corpus."""
     style: str = "reasoning"       # reasoning: recompute, then the verdict; direct: the verdict alone
+    reads: str = "all"             # all: the whole candidate; answer: only its answer block, not its thinking
     d_model: int = 96              # the judge's own transformer (model.py), as in `model`
     n_layers: int = 4
     n_heads: int = 2
@@ -374,6 +375,7 @@ def validate(cfg: Config) -> Config:
         (d.prompt_len >= 4 and d.completion_len >= 8, "data.prompt_len / completion_len too small"),
         (r.reward in ("exact", "judge"), "rl.reward: choose exact or judge"),
         (j.style in ("reasoning", "direct"), "judge.style: choose reasoning or direct"),
+        (j.reads in ("all", "answer"), "judge.reads: choose all or answer"),
         (0 <= j.master_keys < 1 and 0 <= j.noise <= 1 and j.lr > 0 and j.candidate_len >= 0
          and 0 <= j.policy_samples <= j.corpus_size and j.vocab_size >= 32,
          "judge: master_keys in [0, 1), noise in [0, 1], lr > 0, candidate_len >= 0, "

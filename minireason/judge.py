@@ -36,7 +36,9 @@ p(yes), the judge's probability of `yes` against `no` at its verdict position, i
 The candidate is untrusted text inside the judge's prompt: each `<judge>` in it is deleted (so it can
 never open a judge turn of its own), and one longer than judge.candidate_len tokens keeps its *last*
 candidate_len tokens (the answer and the thinking right before it), counted as `cut`. Nothing in it is
-read as the verdict.
+read as the verdict. With judge.reads=answer the judge reads only the candidate's answer block, not its
+thinking: a reasoning judge that reads the thinking can be led by it (it copies a wrong step it reads,
+`26-5=31`, instead of computing its own), which RL against it learns to exploit (docs/judge.md).
 """
 from __future__ import annotations
 
@@ -179,10 +181,18 @@ def master_candidate(problem: dict, rng: np.random.Generator, cfg: Config) -> st
 
 # ----------------------------------------------------------------------------- the judge's prompt
 
-def cut_candidate(candidate: str, tokenizer: Tokenizer, window: int) -> tuple[str, bool]:
-    """The candidate as it enters the judge's prompt: `<judge>` deleted, then its last `window` tokens;
-    returns (text, whether it was cut)."""
-    text = candidate.replace(JUDGE_TAG, "")
+def shown(candidate: str, reads: str) -> str:
+    """What of the candidate the judge reads: all of it, or (judge.reads=answer) only what follows its
+    first `</think>`, the answer block: the thinking is left out, so the judge cannot be led by it."""
+    if reads == "answer" and traces.THINK_END in candidate:
+        return candidate[candidate.index(traces.THINK_END):]
+    return candidate
+
+
+def cut_candidate(candidate: str, tokenizer: Tokenizer, window: int, reads: str = "all") -> tuple[str, bool]:
+    """The candidate as it enters the judge's prompt: what it reads of it (`shown`), `<judge>` deleted,
+    then its last `window` tokens; returns (text, whether it was cut)."""
+    text = shown(candidate, reads).replace(JUDGE_TAG, "")
     ids = tokenizer.encode(text)
     if len(ids) <= window:
         return text, False
@@ -250,7 +260,7 @@ class Judge:
     def __call__(self, problems: list[dict], candidates: list[str]) -> Verdicts:
         """The judge's verdicts on candidates (completions of `problems`), judge.batch rows at a time."""
         c, n, b = window(self.cfg), len(problems), self.cfg.judge.batch
-        cut = [cut_candidate(x, self.tok, c) for x in candidates]
+        cut = [cut_candidate(x, self.tok, c, self.cfg.judge.reads) for x in candidates]
         texts = [judge_prompt(p, t) for p, (t, _) in zip(problems, cut)]
         texts += [texts[-1]] * (-n % b)                                       # a fixed shape: pad the last batch
         prompts = self.tok.encode_prompts(texts, prompt_width(self.cfg))
@@ -317,7 +327,7 @@ def examples(candidates: list[Candidate], tokenizer: Tokenizer, cfg: Config) -> 
     """The judge's training examples: its prompt on each (cut) candidate and the completion it should write."""
     out = []
     for c in candidates:
-        text, _ = cut_candidate(c.text, tokenizer, window(cfg))
+        text, _ = cut_candidate(c.text, tokenizer, window(cfg), cfg.judge.reads)
         completion, _ = judge_completion(c.problem, c.text, cfg.judge.style)
         out.append(Example(judge_prompt(c.problem, text), completion, c.problem, c.source))
     return out
@@ -335,7 +345,7 @@ def train(cfg: Config, out: str, policy, log, echo=print) -> Judge:
     if os.path.exists(path):
         tok = Tokenizer.load(path)
     else:
-        texts = [judge_prompt(c.problem, c.text) + judge_completion(c.problem, c.text, j.style)[0]
+        texts = [judge_prompt(c.problem, shown(c.text, j.reads)) + judge_completion(c.problem, c.text, j.style)[0]
                  for c in corpus[:20000]]
         tok = Tokenizer.train(texts, j.vocab_size, path, symbols=(JUDGE_TAG, YES, NO))
     rows = examples(corpus, tok, cfg)
@@ -368,7 +378,7 @@ def load(cfg: Config, out: str) -> Judge:
     if not os.path.exists(path):
         raise runfolder.RunFolderError(f"{out} holds no finished judge (no {path})")
     optimizer = pretrain.make_optimizer(train_config(j))
-    state, _, _ = checkpoint.load_checkpoint(path, {"params": params, "opt_state": optimizer.init(params)})
+    state, _ = checkpoint.load_checkpoint(path, {"params": params, "opt_state": optimizer.init(params)})
     return Judge(cfg, tok, graphdef, state["params"])
 
 

@@ -93,6 +93,9 @@ def test_the_candidate_is_cut_to_its_last_tokens_and_cannot_open_a_judge_turn(ju
     p = {"family": "sum", "difficulty": 1, "numbers": [7, 5]}
     assert judge.judge_prompt(p, text).count(judge.JUDGE_TAG) == 1      # only the judge's own tag
     assert judge_tok.encode(judge.YES) == [judge._single_token(judge_tok, judge.YES)]
+    text, _ = judge.cut_candidate("26-5=31 check 31=31 ok</think><answer>26-5</answer>", judge_tok, 1000, "answer")
+    assert text == "</think><answer>26-5</answer>"          # judge.reads=answer: the thinking is not shown
+    assert judge.shown("wait", "answer") == "wait"
 
 
 def _fake_judge(judge_tok, written):
