@@ -26,6 +26,7 @@ to the base model, with Gao et al.'s form R(d) = d (alpha - beta log d) fitted t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -118,6 +119,46 @@ def best_of_n(folder: str, k: int = 16, echo=print) -> dict:
     return out
 
 
+def exploits(folder: str, last: int = 20, echo=print) -> list[dict]:
+    """folder/judge/exploits.json: the completions of the last `last` RL steps in samples.jsonl that the
+    judge accepts and the verifier rejects, with what the judge wrote about them."""
+    path = os.path.join(folder, "judge", "exploits.json")
+    if os.path.exists(path):
+        return runfolder.read_json(path)
+    from minireason import judge as judge_lib
+    from minireason.config import from_dict, validate
+    from minireason.corpus import prompt_text
+    cfg = validate(from_dict(runfolder.read_json(os.path.join(folder, "config.json"))))
+    rows = [r for r in runfolder.Jsonl(os.path.join(folder, "samples.jsonl")).rows() if r["step"] > cfg.rl.steps - last]
+    echo(f"what the policy learned to exploit: {os.path.basename(folder)} ({len(rows)} samples)")
+    v = judge_lib.load(cfg, folder)([r["task"] for r in rows], [r["completion"] for r in rows])
+    out = [{"step": r["step"], "prompt": prompt_text(r["task"]), "completion": r["completion"], "judge": w}
+           for r, yes, w in zip(rows, v.yes, v.completions) if yes and not r["reward"]]
+    runfolder.write_json(path, {"samples": len(rows), "accepted_wrong": out})
+    return runfolder.read_json(path)
+
+
+STORED = ("config.json", "summary.json", "judge/judge_eval.json", "judge/corpus.json", "judge/bon.json",
+          "judge/exploits.json")
+TRIMMED_KEYS = ("stage", "step", "reward", "judge_reward", "judge_gap", "judge_false_positive_rate",
+                "judge_false_negative_rate", "kl", "length_mean", "reflection_rate", "heldout_accuracy",
+                "heldout_arith_accuracy", "heldout_code_accuracy")
+
+
+def store(out: str, dest: str) -> None:
+    """Copy each finished run's small files into dest/runs/NAME (metrics.jsonl: RL rows, TRIMMED_KEYS)."""
+    for r in read_all(out):
+        src, to = os.path.join(out, "runs", r["name"]), os.path.join(dest, "runs", r["name"])
+        os.makedirs(os.path.join(to, "judge"), exist_ok=True)
+        for name in STORED:
+            if os.path.exists(os.path.join(src, name)):
+                shutil.copy2(os.path.join(src, name), os.path.join(to, name))
+        with open(os.path.join(to, "metrics.jsonl"), "w") as f:
+            for row in r["rows"]:
+                f.write(json.dumps({k: row[k] for k in TRIMMED_KEYS if k in row}) + "\n")
+    print(f"stored {len(read_all(out))} runs in {dest}")
+
+
 # ----------------------------------------------------------------------------- reading the runs
 
 def trailing(values, window: int = WINDOW) -> np.ndarray:
@@ -156,6 +197,8 @@ def read_run(folder: str) -> dict | None:
     ev_path, bon_path = (os.path.join(folder, "judge", f) for f in ("judge_eval.json", "bon.json"))
     out["judge"] = runfolder.read_json(ev_path) if os.path.exists(ev_path) else None
     out["bon"] = runfolder.read_json(bon_path) if os.path.exists(bon_path) else None
+    ex_path = os.path.join(folder, "judge", "exploits.json")
+    out["exploits"] = runfolder.read_json(ex_path) if os.path.exists(ex_path) else None
     return out
 
 
@@ -210,6 +253,13 @@ def tables(runs: list[dict]) -> str:
             lines.append(f"| {r['name']} | " + " | ".join(
                 f"{b['best_of_n'][k]['accuracy']:.2f} ({b['best_of_n'][k]['tokens']:.0f}) | "
                 f"{b['majority'][k]['accuracy']:.2f} ({b['majority'][k]['tokens']:.0f})" for k in ks) + " |")
+    for r in runs:
+        ex = r.get("exploits")
+        if ex:
+            lines += ["", f"{r['name']}: {len(ex['accepted_wrong'])} of the last {ex['samples']} samples "
+                      "accepted by the judge and wrong (prompt | completion || the judge)"]
+            lines += [f"  {e['prompt'].removesuffix('<think>')} | {e['completion']} || {e['judge']}"
+                      for e in ex["accepted_wrong"][:6]]
     return "\n".join(lines)
 
 
@@ -266,6 +316,9 @@ def main(argv=None) -> int:
     ap.add_argument("--table", action="store_true", help="print the stored runs' tables and plot; run nothing")
     ap.add_argument("--plot", default=None, help="where to draw the plot (default OUT/judge.png)")
     ap.add_argument("--bon", action="store_true", help="also best-of-n against majority vote for each judge run")
+    ap.add_argument("--exploits", action="store_true",
+                    help="also the late samples each judge accepts and the verifier rejects, with its verdicts")
+    ap.add_argument("--store", default=None, metavar="DIR", help="copy the finished runs' small files to DIR")
     args = ap.parse_args(argv)
     try:
         unknown = [v for v in args.variants if v not in VARIANTS]
@@ -273,10 +326,13 @@ def main(argv=None) -> int:
             raise BenchError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
         if not args.table:
             run_all(args.out, args.seeds, args.variants, args.preset, args.sets)
-        if args.bon:
-            for r in read_all(args.out):
-                if r["judge"] is not None:
-                    best_of_n(os.path.join(args.out, "runs", r["name"]))
+        for r in read_all(args.out):
+            if r["judge"] is not None and args.bon:
+                best_of_n(os.path.join(args.out, "runs", r["name"]))
+            if r["judge"] is not None and args.exploits:
+                exploits(os.path.join(args.out, "runs", r["name"]))
+        if args.store:
+            store(args.out, args.store)
         runs = read_all(args.out)
         if not runs:
             raise BenchError(f"{args.out} holds no finished run")
