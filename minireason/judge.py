@@ -1,5 +1,5 @@
-"""The judge: a generative verifier, a second small transformer that reads a problem and a candidate
-completion and writes a verdict, `yes` or `no` (GenRM: Zhang et al. 2024, arXiv:2408.15240).
+"""The judge: a second small transformer that reads a problem and a candidate completion and writes a
+verdict, `yes` or `no`; a generative verifier, as in GenRM (Zhang and others 2024, arXiv:2408.15240).
 
 Most domains have no exact checker, and the bet that reasoning RL spreads beyond math and code is
 that a learned judge can stand in for one. minireason has both, so it can measure what the judge
