@@ -14,6 +14,7 @@ import os
 import tempfile
 
 from minireason import plots, runfolder
+from minireason.metrics import fmt
 from minireason.traces import ANSWER_END, ANSWER_START, THINK_END, Check, Wait, items
 
 TABLE_KEYS = ("accuracy", "pass@{k}", "maj@{k}", "length_mean", "reflection_rate", "effective_reflection_rate")
@@ -149,6 +150,38 @@ def sample_html(s: dict) -> str:
            f'</div><div class="pair">{"".join(sides)}</div></div>'
 
 
+def judge_html(run_dir: str) -> str:
+    """The run's judge (rl.reward=judge), if it has one: its held-out scores, then candidates with the
+    verifier's verdict beside the judge's (judge/judge_eval.json), and the late samples it accepted that
+    the verifier rejects (judge/exploits.json, written by bench/judge.py --exploits)."""
+    path = os.path.join(run_dir, "judge", "judge_eval.json")
+    if not os.path.exists(path):
+        return ""
+    ev = runfolder.read_json(path)
+    a = ev["all"]
+    rows = [(e["problem"], e["candidate"], e["exact"], e["judge"], f"p(yes) {e['p_yes']:.2f}")
+            for e in ev.get("examples", [])]
+    ex_path = os.path.join(run_dir, "judge", "exploits.json")
+    if os.path.exists(ex_path):
+        rows += [(e["prompt"], e["completion"], False, e["judge"], f"RL step {e['step']}")
+                 for e in runfolder.read_json(ex_path)["accepted_wrong"][:8]]
+
+    def side(who, text, right):
+        badge = f'<span class="badge {"right" if right else "wrong"}">{"correct" if right else "wrong"}</span>'
+        return f'<div class="side"><div class="who">{who}{badge}</div><pre>{trace_html(text)}</pre></div>'
+
+    cards = "".join(
+        f'<div class="sample"><div class="prompt">{_esc(prompt.removesuffix("<think>"))}'
+        f'<span class="meta">{_esc(note)}</span></div><div class="pair">{side("candidate (verifier)", cand, exact)}'
+        f'{side("judge", judged, judged.endswith("<answer>yes</answer>") == exact)}</div></div>'
+        for prompt, cand, exact, judged, note in rows)
+    keys = ", ".join(f"{_esc(k)} {fmt(v)}" for k, v in ev["master_keys"].items())
+    return (f"<h2>The judge ({_esc(ev['style'])})</h2><p class=\"note\">held-out candidates: accuracy "
+            f"{fmt(a['accuracy'])}, AUROC {fmt(a['auroc'])}, false positives {fmt(a['false_positive_rate'])} of "
+            f"{_esc(a['wrong'])} wrong · master keys judged yes: {keys}. The judge's side is marked correct "
+            f"when its verdict agrees with the verifier's.</p>{cards}")
+
+
 def write_report(ev: dict, run_dir: str, path: str) -> None:
     """Write the report of evaluation `ev` of the run in `run_dir` to `path` (a temporary file, then
     renamed: a crash never leaves half a page)."""
@@ -175,6 +208,7 @@ revisions that fix an error</p>
 <span class="no">check E=V no</span> one that failed, <span class="wait">wait</span> a revision,
 and the <span class="answer">answer</span> in bold.</p>
 {"".join(sample_html(s) for s in samples[:MAX_SAMPLES])}
+{judge_html(run_dir)}
 </body></html>
 """
     tmp = path + ".tmp"

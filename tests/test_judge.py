@@ -239,3 +239,18 @@ def test_gao_fit_recovers_a_curve_of_its_own_form():
     assert abs(peak - np.exp(0.5 / 0.2 - 1)) < 1e-6       # dR/dd = alpha - beta (log d + 1) = 0
     assert bench.gao_fit([0.0, 0.0, 1.0], [0, 0, 1]) is None    # fewer than 3 points with d > 0
     assert bench.trailing([1, 3, 5], window=2).tolist() == [1, 2, 4]
+
+
+def test_the_report_shows_the_judges_verdicts_beside_the_verifiers_escaped(tmp_path):
+    from minireason import report, runfolder
+    (tmp_path / "judge").mkdir()
+    ev = {"style": "reasoning", "all": {"accuracy": 0.5, "auroc": None, "false_positive_rate": 1.0, "wrong": 1},
+          "master_keys": {"empty": 0.0, "wait alone": None},
+          "examples": [{"problem": "7+5<think>", "candidate": "<script>x</script></think><answer>13</answer>",
+                        "exact": False, "judge": "7+5=12 check 13=12 no</think><answer>no</answer>", "p_yes": 0.1}]}
+    runfolder.write_json(str(tmp_path / "judge" / "judge_eval.json"), ev)
+    page = report.judge_html(str(tmp_path))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "AUROC –" in page and "wait alone –" in page
+    assert page.count('badge right') == 1 and page.count('badge wrong') == 1   # the judge agrees: no, wrong
+    assert report.judge_html(str(tmp_path / "none")) == ""
