@@ -178,6 +178,12 @@ def gao_fit(d, gain):
     return float(alpha), float(beta), (float(np.exp(alpha / beta - 1)) if beta > 0 else None)
 
 
+def distances(rows: list[dict]) -> tuple[list[int], np.ndarray]:
+    """The RL rows where KL to the base was measured, and d = sqrt(KL) there."""
+    at = [i for i, x in enumerate(rows) if x.get("kl") is not None]
+    return at, np.sqrt(np.maximum([rows[i]["kl"] for i in at], 0))
+
+
 def read_run(folder: str) -> dict | None:
     summary_path = os.path.join(folder, "summary.json")
     if not os.path.exists(summary_path):
@@ -194,6 +200,10 @@ def read_run(folder: str) -> dict | None:
         out["gap_max"], out["gap_final"] = float(gap.max()), float(gap[-1])
         out["proxy_final"] = float(trailing([r["judge_reward"] for r in rows])[-1])
         out["gold_final"] = float(trailing([r["reward"] for r in rows])[-1])
+    at, d = distances(rows)
+    gold = trailing([r["reward"] for r in rows]) if rows else np.zeros(0)
+    out["d_final"] = float(d[-1]) if len(d) else None
+    out["gao"] = gao_fit(d, gold[at] - gold[0]) if len(d) else None
     ev_path, bon_path = (os.path.join(folder, "judge", f) for f in ("judge_eval.json", "bon.json"))
     out["judge"] = runfolder.read_json(ev_path) if os.path.exists(ev_path) else None
     out["bon"] = runfolder.read_json(bon_path) if os.path.exists(bon_path) else None
@@ -232,15 +242,18 @@ def tables(runs: list[dict]) -> str:
     lines += ["", "RL: held-out gold accuracy base -> final per domain; the judge's reward (proxy) and the "
               f"verifier's (gold) on the training batch, {WINDOW}-step means",
               "| run | " + " | ".join(f"{d} gold" for d in (runs[0]["gold"] if runs else {})) +
-              " | proxy at the end | gold at the end | largest gap proxy - gold |", "|---|---|---|---|---|---|"]
+              " | proxy at the end | gold at the end | largest gap proxy - gold | sqrt(KL) at the end | "
+              "Gao fit of the gold's rise: alpha, beta |", "|---|---|---|---|---|---|---|---|"]
     for r in runs:
         gold = " | ".join(f"{b:.2f} -> {f:.2f} ({f - b:+.2f})" for b, f in r["gold"].values())
+        fit = "–" if not r["gao"] else f"{r['gao'][0]:.2f}, {r['gao'][1]:.2f}"
+        tail = f"{fmt(r['d_final'])} | {fit} |"
         if "gap_max" in r:
             lines.append(f"| {r['name']} | {gold} | {r['proxy_final']:.2f} | {r['gold_final']:.2f} | "
-                         f"{r['gap_max']:+.2f} |")
+                         f"{r['gap_max']:+.2f} | {tail}")
         else:
             gold_final = trailing([x["reward"] for x in r["rows"]])[-1]
-            lines.append(f"| {r['name']} | {gold} | (exact reward) | {gold_final:.2f} | – |")
+            lines.append(f"| {r['name']} | {gold} | (exact reward) | {gold_final:.2f} | – | {tail}")
     bon = [r for r in runs if r.get("bon")]
     if bon:
         ks = list(bon[0]["bon"]["best_of_n"])
@@ -282,8 +295,7 @@ def plot(runs: list[dict], path: str) -> None:
         by_step.plot(steps, gold, color=c, label=r["variant"] if first else None)
         if proxy is not None:
             by_step.plot(steps, proxy, "--", color=c)
-        at = [i for i, x in enumerate(rows) if x.get("kl") is not None]
-        d = np.sqrt(np.maximum([rows[i]["kl"] for i in at], 0))
+        at, d = distances(rows)
         for series, style in ((gold, "o"), (proxy, "x")):
             if series is None:
                 continue
