@@ -18,7 +18,8 @@ against it, the verifier logged beside it:
     reasoning-answer   the reasoning judge reading only the candidate's answer, not its thinking
     direct-answer      the direct judge reading only the candidate's answer
 
-Stopping and going on: a run folder with a summary.json is done, one without is resumed. The table reads
+Stopping and going on: a run folder with a summary.json is done, one without is resumed; OUT/bench.json
+fixes the preset and --set overrides, and another config into the same OUT is refused. The table reads
 each run's judge/judge_eval.json (the judge on held-out problems) and metrics.jsonl (judge_reward, the
 proxy, beside reward, the gold, every step); the plot draws both against RL step and against sqrt(KL)
 to the base model, with Gao et al.'s form R(d) = d (alpha - beta log d) fitted to the gold's rise.
@@ -83,6 +84,14 @@ def ensure(out: str, name: str, args: list[str], echo=print) -> str:
 def run_all(out: str, seeds, variants, preset: str, sets: list[str], echo=print) -> None:
     """Per seed: the preset's run (pretraining, the reasoning judge, RL against it), then from its base
     model the run with the exact reward and one run per other judge variant."""
+    os.makedirs(out, exist_ok=True)
+    meta_path, meta = os.path.join(out, "bench.json"), {"preset": preset, "sets": list(sets)}
+    if os.path.exists(meta_path) and runfolder.read_json(meta_path) != meta:
+        stored = runfolder.read_json(meta_path)
+        sets_text = " ".join(stored["sets"]) or "(none)"
+        raise BenchError(f"{out} holds runs of preset {stored['preset']} with --set {sets_text}; "
+                         "pick another --out for this config")
+    runfolder.write_json(meta_path, meta)
     for seed in seeds:
         common = ["--preset", preset, f"--seed={seed}", *[f"--{s}" for s in sets]]
         main = ensure(out, f"reasoning-seed{seed}", common, echo)
@@ -220,7 +229,8 @@ def read_all(out: str) -> list[dict]:
 
 def tables(runs: list[dict]) -> str:
     lines = ["Judges on held-out problems (judge/judge_eval.json): accuracy / AUROC / false-positive rate",
-             f"| run | all | multi-step errors (FPR) | {' | '.join(['writer', 'policy'])} | master keys judged yes |",
+             f"| run | all | multi-step errors: accuracy (wrong candidates) | {' | '.join(['writer', 'policy'])} "
+             "| master keys judged yes |",
              "|---|---|---|---|---|---|"]
     for r in runs:
         ev = r["judge"]

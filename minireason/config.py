@@ -382,8 +382,10 @@ def validate(cfg: Config) -> Config:
          "policy_samples <= corpus_size, vocab_size >= 32"),
         (j.d_model % j.n_heads == 0 and (j.d_model // j.n_heads) % 2 == 0,
          "judge.d_model / judge.n_heads must be an even integer (rotary pairs)"),
-        (r.reward != "judge" or all(f in JUDGED for f in (r.families or d.families)),
-         f"rl.reward=judge: the judge can check {', '.join(JUDGED)}; RL trains on another family"),
+        (r.reward != "judge" or all(f in JUDGED for f in d.families),
+         f"rl.reward=judge: the judge can check {', '.join(JUDGED)}; data.families holds another family"),
+        (j.think_len >= 4 and j.policy_samples / j.corpus_size + j.master_keys <= 1,
+         "judge.think_len must be at least 4, and policy_samples / corpus_size + master_keys at most 1"),
     ]
     for ok, message in checks:
         if not ok:

@@ -189,19 +189,38 @@ def shown(candidate: str, reads: str) -> str:
     return candidate
 
 
+def _untagged(text: str) -> str:
+    while JUDGE_TAG in text:            # one pass is not enough: `<ju<judge>dge>` leaves a tag behind
+        text = text.replace(JUDGE_TAG, "")
+    return text
+
+
 def cut_candidate(candidate: str, tokenizer: Tokenizer, window: int, reads: str = "all") -> tuple[str, bool]:
-    """The candidate as it enters the judge's prompt: what it reads of it (`shown`), `<judge>` deleted,
-    then its last `window` tokens; returns (text, whether it was cut)."""
-    text = shown(candidate, reads).replace(JUDGE_TAG, "")
+    """The candidate as it enters the judge's prompt: what it reads of it (`shown`), every `<judge>`
+    deleted, then its last `window` tokens at most; returns (text, whether it was cut)."""
+    text = _untagged(shown(candidate, reads))
     ids = tokenizer.encode(text)
     if len(ids) <= window:
         return text, False
-    return tokenizer.decode(ids[-window:]), True
+    ids = ids[len(ids) - window:] if window > 0 else []
+    text = _untagged(tokenizer.decode(ids))
+    while len(tokenizer.encode(text)) > window:      # a piece can decode to more tokens (<unk> -> ' ⁇ ')
+        ids = ids[1:]
+        text = _untagged(tokenizer.decode(ids))
+    return text, True
 
 
 def judge_prompt(problem: dict, candidate_text: str) -> str:
     """PROBLEM<think>CANDIDATE<judge>, the candidate already cut (cut_candidate)."""
     return prompt_text(problem) + candidate_text + JUDGE_TAG
+
+
+def judge_input(problem: dict, candidate: str, tokenizer: Tokenizer, cfg: Config) -> tuple[str, bool]:
+    """(the judge's prompt, whether the candidate was cut): the candidate gets the window C, or less
+    when the problem takes more than its share of the prompt width in the judge's tokens."""
+    room = prompt_width(cfg) - len(tokenizer.encode(prompt_text(problem))) - 1      # 1: `<judge>`
+    text, cut = cut_candidate(candidate, tokenizer, max(min(window(cfg), room), 0), cfg.judge.reads)
+    return judge_prompt(problem, text), cut
 
 
 def window(cfg: Config) -> int:
@@ -251,17 +270,22 @@ class Judge:
         valid = seq != self.tok.pad_id
         positions = jnp.broadcast_to(jnp.arange(seq.shape[1]), seq.shape)
         logits = model_lib.forward(self.graphdef, params, seq, positions, model_lib.causal_mask(valid))
-        at = jnp.argmax(tokens == self.tok.answer_id, axis=1)                   # first <answer> of each row
-        found = jnp.any(tokens == self.tok.answer_id, axis=1)
+        after = jnp.cumsum(tokens == self.tok.end_think_id, axis=1) > 0        # from its first </think> on
+        opens = (tokens == self.tok.answer_id) & after
+        at = jnp.argmax(opens, axis=1)                                         # where its answer block opens
+        found = jnp.any(opens, axis=1)
         row = jnp.take_along_axis(logits, (prompts.shape[1] + at)[:, None, None], axis=1)[:, 0]   # [N, V]
         pair = jax.nn.softmax(jnp.stack([row[:, self.yes_id], row[:, self.no_id]], axis=1), axis=1)
         return jnp.where(found, pair[:, 0], 0.0)
 
     def __call__(self, problems: list[dict], candidates: list[str]) -> Verdicts:
         """The judge's verdicts on candidates (completions of `problems`), judge.batch rows at a time."""
-        c, n, b = window(self.cfg), len(problems), self.cfg.judge.batch
-        cut = [cut_candidate(x, self.tok, c, self.cfg.judge.reads) for x in candidates]
-        texts = [judge_prompt(p, t) for p, (t, _) in zip(problems, cut)]
+        n, b = len(problems), self.cfg.judge.batch
+        if n == 0:
+            return Verdicts(np.zeros(0, bool), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), [],
+                            np.zeros(0, int))
+        cut = [judge_input(p, x, self.tok, self.cfg) for p, x in zip(problems, candidates)]
+        texts = [t for t, _ in cut]
         texts += [texts[-1]] * (-n % b)                                       # a fixed shape: pad the last batch
         prompts = self.tok.encode_prompts(texts, prompt_width(self.cfg))
         tokens, masks, scores = [], [], []
@@ -315,7 +339,8 @@ def judge_corpus(cfg: Config, seed: int, n: int, policy, heldout_split: bool = F
     rng = np.random.default_rng([seed, 29, int(heldout_split)])
     n_policy = round(n * j.policy_samples / j.corpus_size)
     n_master = round(n * j.master_keys)
-    out = policy(_problems(rng, cfg, n_policy, heldout_split), jax.random.key(seed + 31 * int(heldout_split)))
+    out = policy(_problems(rng, cfg, n_policy, heldout_split),
+                 jax.random.key(seed + 31 * int(heldout_split))) if n_policy else []
     out += [Candidate(p, master_candidate(p, rng, cfg), "master")
             for p in _problems(rng, cfg, n_master, heldout_split)]
     out += [Candidate(p, writer_candidate(p, rng, cfg), "writer")
@@ -327,16 +352,18 @@ def examples(candidates: list[Candidate], tokenizer: Tokenizer, cfg: Config) -> 
     """The judge's training examples: its prompt on each (cut) candidate and the completion it should write."""
     out = []
     for c in candidates:
-        text, _ = cut_candidate(c.text, tokenizer, window(cfg), cfg.judge.reads)
+        prompt, _ = judge_input(c.problem, c.text, tokenizer, cfg)
         completion, _ = judge_completion(c.problem, c.text, cfg.judge.style)
-        out.append(Example(judge_prompt(c.problem, text), completion, c.problem, c.source))
+        out.append(Example(prompt, completion, c.problem, c.source))
     return out
 
 
 def train(cfg: Config, out: str, policy, log, echo=print) -> Judge:
-    """Train the judge in out/judge (or load it when finished; resume when not) and return it.
+    """Train the judge in out/judge (load it when finished; resume from its checkpoint when not) and return it.
     `policy(problems, key)` samples the base policy's candidates (policy_candidates)."""
     j, folder = cfg.judge, os.path.join(out, "judge")
+    if os.path.exists(checkpoint.checkpoint_path(os.path.join(folder, "train"), j.steps)):
+        return load(cfg, out)                                   # finished: no corpus to build again
     os.makedirs(folder, exist_ok=True)
     t0 = time.time()
     echo(f"judge ({j.style}): building its corpus of {j.corpus_size:,} candidates ...")
@@ -352,6 +379,8 @@ def train(cfg: Config, out: str, policy, log, echo=print) -> Judge:
     labels = np.array([r.completion.endswith(YES + traces.ANSWER_END) for r in rows])
     width, think = prompt_width(cfg), j.think_len
     packed, dropped = pack(rows, tok, width + think, width, think)
+    if dropped == len(rows):
+        raise runfolder.RunFolderError(f"every judge trace exceeds judge.think_len={think} tokens; raise it")
     if dropped:
         echo(f"judge: {dropped} of {len(rows)} judge traces exceed judge.think_len={think} tokens and are left out")
     held = examples(judge_corpus(cfg, cfg.seed, HELDOUT_TRACES, policy, heldout_split=True), tok, cfg)
@@ -462,7 +491,7 @@ def best_of_n(graded: list, verdicts: Verdicts, k_samples: int, ks=(1, 2, 4, 8, 
     judge_tokens = float(np.mean(verdicts.tokens))
     out = {"problems": int(correct.shape[0]), "samples": k_samples, "policy_tokens": policy_tokens,
            "judge_tokens": judge_tokens, "best_of_n": {}, "majority": {}}
-    for n in (k for k in ks if k <= k_samples):
+    for n in (k for k in ks if k <= k_samples and k_samples % k == 0):
         groups = [(i, s) for i in range(correct.shape[0]) for s in range(0, k_samples - n + 1, n)]
         bon = [correct[i, s + int(np.argmax(p_yes[i, s:s + n]))] for i, s in groups]
         maj = [maj_at_k(answers[i * k_samples:(i + 1) * k_samples],
