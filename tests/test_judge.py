@@ -131,6 +131,17 @@ def test_the_verdict_is_read_only_from_the_judges_answer_block(judge_tok):
     assert v.readable.tolist() == [True, True, False, False]
     assert v.p_yes[2] == 0.0 and 0.0 < v.p_yes[0] < 1.0         # no <answer>: no verdict position
     assert v.completions == written
+    # p(yes) is read where the verdict goes: at the position right after the judge's own `<answer>`
+    from minireason import model as model_lib
+    prompt = judge_tok.encode_prompts([judge.judge_input(p, "</think><answer>yes</answer>", judge_tok, j.cfg)[0]],
+                                      judge.prompt_width(j.cfg))
+    ids = judge_tok.encode(written[0])
+    seq = jnp.asarray(np.concatenate([prompt[0], ids])[None])
+    logits = model_lib.forward(j.graphdef, j.params, seq, jnp.arange(seq.shape[1])[None],
+                               model_lib.causal_mask(seq != 0))[0]
+    at = prompt.shape[1] + ids.index(judge_tok.answer_id)            # logits here predict the verdict token
+    pair = np.exp(np.asarray(logits[at])[[j.yes_id, j.no_id]])
+    assert abs(v.p_yes[0] - pair[0] / pair.sum()) < 1e-5
     assert len(j([], []).yes) == 0                                  # no candidates: no verdicts, no crash
 
 
