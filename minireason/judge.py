@@ -234,10 +234,12 @@ def prompt_width(cfg: Config) -> int:
 
 
 def model_config(j: JudgeConfig) -> ModelConfig:
+    """The judge's transformer shape, from its judge.* fields."""
     return ModelConfig(d_model=j.d_model, n_layers=j.n_layers, n_heads=j.n_heads, d_mlp=j.d_mlp)
 
 
 def train_config(j: JudgeConfig) -> PretrainConfig:
+    """The judge's training schedule (pretrain.fit), from its judge.* fields."""
     return PretrainConfig(steps=j.steps, batch_size=j.batch_size, lr=j.lr, eval_every=max(j.steps // 5, 1))
 
 
@@ -312,6 +314,7 @@ def _single_token(tokenizer: Tokenizer, word: str) -> int:
 # ----------------------------------------------------------------------------- corpus and training
 
 class Candidate(NamedTuple):
+    """One candidate completion of a problem, and where it came from."""
     problem: dict
     text: str
     source: str        # writer, policy, master (or a MASTER_KEYS name in the evaluation set)
