@@ -30,13 +30,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]      # minireason, and bench/runner.py
+
+from runner import BenchError, ensure, pin_config  # noqa: E402  (bench/runner.py)
 
 from minireason import plots, runfolder  # noqa: E402
 from minireason.metrics import fmt  # noqa: E402
@@ -54,44 +55,10 @@ DEFAULT_OUT = os.path.join(ROOT, "runs", "judge")
 WINDOW = 10          # steps in the trailing means of the gap
 
 
-class BenchError(Exception):
-    """A bad argument or a failed run; one line for the user."""
-
-
-def train(args: list[str], folder: str) -> None:
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "train.log"), "a") as log:
-        rc = subprocess.call([sys.executable, os.path.join(ROOT, "train.py"), *args], stdout=log,
-                             stderr=subprocess.STDOUT, cwd=ROOT)
-    if rc:
-        raise BenchError(f"train.py {' '.join(args)} failed (exit {rc}); see {folder}/train.log")
-
-
-def ensure(out: str, name: str, args: list[str], echo=print) -> str:
-    """The finished run OUT/runs/NAME: made, resumed, or found done."""
-    folder = os.path.join(out, "runs", name)
-    if os.path.exists(os.path.join(folder, "summary.json")):
-        return folder
-    resume = os.path.exists(os.path.join(folder, "config.json")) and (
-        "--base" not in args or os.path.exists(os.path.join(folder, "reference.json")))
-    if not resume and os.path.exists(folder):
-        shutil.rmtree(folder)
-    echo(f"{'resuming' if resume else 'running'} {name}")
-    train(["--resume", "--out", folder] if resume else [*args, "--out", folder], folder)
-    return folder
-
-
 def run_all(out: str, seeds, variants, preset: str, sets: list[str], echo=print) -> None:
     """Per seed: the preset's run (pretraining, the reasoning judge, RL against it), then from its base
     model the run with the exact reward and one run per other judge variant."""
-    os.makedirs(out, exist_ok=True)
-    meta_path, meta = os.path.join(out, "bench.json"), {"preset": preset, "sets": list(sets)}
-    if os.path.exists(meta_path) and runfolder.read_json(meta_path) != meta:
-        stored = runfolder.read_json(meta_path)
-        sets_text = " ".join(stored["sets"]) or "(none)"
-        raise BenchError(f"{out} holds runs of preset {stored['preset']} with --set {sets_text}; "
-                         "pick another --out for this config")
-    runfolder.write_json(meta_path, meta)
+    pin_config(out, preset, sets)
     for seed in seeds:
         common = ["--preset", preset, f"--seed={seed}", *[f"--{s}" for s in sets]]
         main = ensure(out, f"reasoning-seed{seed}", common, echo)

@@ -41,6 +41,7 @@ class DataConfig:
     direct_noise: float = 0.1      # chance that a direct answer in the corpus is wrong
     oneshot_guess: float = 1.0     # Countdown: chance a direct/step trace guesses its signs (never searched)
     heldout_percent: int = 10      # share of the problem space reserved for evaluation (by hash)
+    confidence: str = "none"       # none | uniform: what the corpus states after each answer (calibration.py)
     corpus_size: int = 80000       # pretraining traces generated for the run
     vocab_size: int = 96           # SentencePiece vocabulary size
     prompt_len: int = 16           # P, fixed prompt width in tokens (left-padded)
@@ -78,7 +79,8 @@ class RLConfig:
     temperature: float = 1.0
     curriculum: bool = True        # sample difficulties near the model's edge of competence
     reward: str = "exact"          # exact: the verifier's; judge: the learned judge's verdict (judge.py),
-                                   # the verifier's logged beside it as the gold
+                                   # the verifier's logged beside it as the gold; rlcr | log: the verifier's
+                                   # plus a proper scoring rule of the stated confidence (calibration.py)
     families: tuple[str, ...] = ()  # families RL trains on (empty: all of data.families; eval covers all)
     samples_every: int = 10        # write samples.jsonl rows every N steps
     eval_every: int = 10           # held-out metrics (heldout_*) on eval_problems every N steps
@@ -113,6 +115,7 @@ class JudgeConfig:
 class EvalConfig:
     """Held-out evaluation of the base and final model."""
     problems_per_difficulty: int = 64  # held-out problems per family and difficulty
+    samples_per_problem: int = 1       # completions sampled per held-out problem (more: less noisy rates)
     temperature: float = 1.0           # sampled accuracy, the same policy RL optimises
     batch_size: int = 128
 
@@ -246,8 +249,21 @@ def judge() -> Config:
     )
 
 
+def calibration() -> Config:
+    """Does RL make a stated confidence honest? (calibration.py) The judge preset's tasks (countdown and
+    sum, fill) with `<confidence>K</confidence>` after every answer, K uniform in the corpus, and RL on
+    the verifier's reward plus the Brier rule (RLCR); 512 held-out completions per family and difficulty
+    at most (128 problems, 4 samples each), so a calibration error of 0.05 stands above the noise."""
+    base = judge()
+    return dataclasses.replace(
+        base, preset="calibration", data=dataclasses.replace(base.data, confidence="uniform"),
+        rl=dataclasses.replace(base.rl, reward="rlcr"),
+        eval=EvalConfig(problems_per_difficulty=128, samples_per_problem=4))
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
            "demo-transfer": demo_transfer, "transfer": transfer, "judge": judge,
+           "calibration": calibration,
            "gpu": gpu}
 
 
@@ -326,7 +342,8 @@ def validate(cfg: Config) -> Config:
              "rl.prompts_per_step": r.prompts_per_step, "rl.samples_every": r.samples_every,
              "rl.eval_every": r.eval_every, "rl.eval_problems": r.eval_problems,
              "rl.checkpoint_every": r.checkpoint_every, "eval.problems_per_difficulty": e.problems_per_difficulty,
-             "eval.batch_size": e.batch_size, "alarms.zero_reward_steps": cfg.alarms.zero_reward_steps,
+             "eval.batch_size": e.batch_size, "eval.samples_per_problem": e.samples_per_problem,
+             "alarms.zero_reward_steps": cfg.alarms.zero_reward_steps,
              "judge.d_model": j.d_model, "judge.n_layers": j.n_layers, "judge.n_heads": j.n_heads,
              "judge.d_mlp": j.d_mlp, "judge.corpus_size": j.corpus_size, "judge.think_len": j.think_len,
              "judge.steps": j.steps, "judge.batch_size": j.batch_size, "judge.eval_problems": j.eval_problems,
@@ -373,7 +390,12 @@ def validate(cfg: Config) -> Config:
         (r.temperature > 0, "rl.temperature must be positive"),
         (r.updates_per_batch >= 1 and r.steps >= 1 and cfg.pretrain.steps >= 1, "step counts must be positive"),
         (d.prompt_len >= 4 and d.completion_len >= 8, "data.prompt_len / completion_len too small"),
-        (r.reward in ("exact", "judge"), "rl.reward: choose exact or judge"),
+        (r.reward in ("exact", "judge", "rlcr", "log"), "rl.reward: choose exact, judge, rlcr or log"),
+        (d.confidence in ("none", "uniform"), "data.confidence: choose none or uniform"),
+        (r.reward not in ("rlcr", "log") or d.confidence != "none",
+         f"rl.reward={r.reward} rewards a stated confidence: set data.confidence=uniform"),
+        (r.reward != "judge" or d.confidence == "none",
+         "rl.reward=judge: the judge reads completions without a confidence block; set data.confidence=none"),
         (j.style in ("reasoning", "direct"), "judge.style: choose reasoning or direct"),
         (j.reads in ("all", "answer"), "judge.reads: choose all or answer"),
         (0 <= j.master_keys < 1 and 0 <= j.noise <= 1 and j.lr > 0 and j.candidate_len >= 0

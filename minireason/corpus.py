@@ -14,12 +14,13 @@ import numpy as np
 from minireason.config import DataConfig
 from minireason.tasks import FAMILIES, STYLES, sample_problem
 from minireason.tasks.arith import Noise
+from minireason.traces import CONFIDENCE_LEVELS, confidence_block
 
 
 class Example(NamedTuple):
     """One worked trace of the corpus."""
     prompt: str        # ends with <think>
-    completion: str    # ends with </answer>
+    completion: str    # ends with </answer> (or a confidence block: calibration.py)
     problem: dict
     style: str
 
@@ -58,8 +59,11 @@ def style_probabilities(data: DataConfig) -> np.ndarray:
 
 def make_examples(data: DataConfig, seed: int, n: int, heldout: bool = False) -> list[Example]:
     """n worked traces: family by data.corpus_weights (or data.family_weights), difficulty uniform, style
-    by style_probabilities."""
+    by style_probabilities. With data.confidence=uniform each completion ends with a stated confidence K
+    uniform in 0..10, apart from the trace (calibration.py says why), drawn from its own generator so
+    the traces are those of the run without it."""
     rng = np.random.default_rng([seed, 17, int(heldout)])
+    stated = np.random.default_rng([seed, 17, int(heldout), 11])
     weights = data.corpus_weights or data.family_weights
     fam_p = np.asarray(weights, float) / sum(weights)
     style_p = style_probabilities(data)
@@ -71,8 +75,10 @@ def make_examples(data: DataConfig, seed: int, n: int, heldout: bool = False) ->
         difficulty = int(rng.choice(data.difficulties))
         style = STYLES[rng.choice(3, p=style_p[f])]
         problem = sample_problem(rng, family, difficulty, heldout, data.heldout_percent)
-        out.append(Example(prompt_text(problem), FAMILIES[family].trace(problem, style, rng, noise),
-                           problem, style))
+        completion = FAMILIES[family].trace(problem, style, rng, noise)
+        if data.confidence == "uniform":
+            completion += confidence_block(int(stated.integers(CONFIDENCE_LEVELS)))
+        out.append(Example(prompt_text(problem), completion, problem, style))
     return out
 
 

@@ -30,15 +30,15 @@ def sample_rows(generate, params, key, tokenizer, problems, k: int, batch_size: 
 
 
 def sample_completions(generate, params, key, tokenizer, problems, batch_size: int, prompt_len: int,
-                       temperature: float):
-    """Completions (text), lengths (tokens) and truncation flags for `problems`, one each."""
-    _, tokens, mask, finished = sample_rows(generate, params, key, tokenizer, problems, 1, batch_size,
+                       temperature: float, k: int = 1):
+    """Completions (text), lengths (tokens) and truncation flags for `problems`, k each (problem-major)."""
+    _, tokens, mask, finished = sample_rows(generate, params, key, tokenizer, problems, k, batch_size,
                                             prompt_len, temperature)
     return tokenizer.decode_completions(tokens, mask), mask.sum(axis=1).tolist(), (~finished).tolist()
 
 
-def sample_and_grade(generate, params, key, tokenizer, problems, batch_size, prompt_len, temperature):
-    """Grade the sampled completions of `problems`: a list of metrics.Graded."""
+def sample_and_grade(generate, params, key, tokenizer, problems, batch_size, prompt_len, temperature, k: int = 1):
+    """Grade k sampled completions of each of `problems`: a list of metrics.Graded, problem-major."""
     texts, lengths, truncated = sample_completions(generate, params, key, tokenizer, problems, batch_size,
-                                                   prompt_len, temperature)
-    return metrics.grade(problems, texts, lengths, truncated)
+                                                   prompt_len, temperature, k)
+    return metrics.grade([p for p in problems for _ in range(k)], texts, lengths, truncated)

@@ -50,7 +50,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from minireason import checkpoint, heldout, metrics, pretrain, runfolder, sampling, traces, verifiers
+from minireason import checkpoint, heldout, metrics, pretrain, rl, runfolder, sampling, traces, verifiers
 from minireason import model as model_lib
 from minireason.config import Config, JudgeConfig, ModelConfig, PretrainConfig
 from minireason.corpus import Example, noise_of, pack, prompt_text
@@ -511,15 +511,16 @@ def make_reward(judge: Judge):
     exact verifier, which the policy never sees): judge_reward, the gap judge_reward - reward, the
     judge's false-positive and false-negative rates on the batch, unreadable verdicts and cut candidates."""
 
-    def reward(problems, graded) -> tuple[np.ndarray, dict]:
+    def reward(problems, graded) -> rl.Reward:
         v = judge(problems, [g.completion for g in graded])
         gold = np.array([g.verdict.correct for g in graded], bool)
         proxy = v.yes.astype(np.float32)
-        return proxy, {"judge_reward": float(proxy.mean()), "judge_gap": float(proxy.mean() - gold.mean()),
-                       "judge_false_positive_rate": metrics.rate(v.yes[~gold]),
-                       "judge_false_negative_rate": metrics.rate(~v.yes[gold]),
-                       "judge_p_yes": float(v.p_yes.mean()), "judge_unreadable": int((~v.readable).sum()),
-                       "judge_cut": int(v.cut.sum())}
+        stats = {"judge_reward": float(proxy.mean()), "judge_gap": float(proxy.mean() - gold.mean()),
+                 "judge_false_positive_rate": metrics.rate(v.yes[~gold]),
+                 "judge_false_negative_rate": metrics.rate(~v.yes[gold]),
+                 "judge_p_yes": float(v.p_yes.mean()), "judge_unreadable": int((~v.readable).sum()),
+                 "judge_cut": int(v.cut.sum())}
+        return rl.Reward(proxy, proxy, stats)      # the policy's trainer knows only the judge: it is "solved"
 
     return reward
 

@@ -22,6 +22,18 @@ Definitions:
                                wrong one, is superficial reflection
     style_share_*, accuracy_*  share and accuracy of each style (direct, step, reflect, and `other` for
                                thinking the parser cannot read)
+
+Calibration, only when some completion states a confidence (`<confidence>K</confidence>`, q = K/10:
+calibration.py). A completion that states none, or one that does not parse, counts as q = 1, as
+Humanity's Last Exam records 100% for an answer without a confidence: a missing confidence never helps.
+    confidence_stated          share of completions with a parsable confidence (the rest count as q = 1)
+    confidence_mean            mean q
+    ece                        expected calibration error over 10 equal-width bins of q (RLCR's):
+                               sum_b (n_b / N) |accuracy_b - mean q_b|                           `ece`
+    brier                      mean (q - 1[correct])^2                                           `brier`
+    confidence_auroc           AUROC of q for correctness (0.5: q says nothing about being right)
+    rms_calibration_error      HLE's: completions sorted by q, cut into bins of 100 (the last takes the
+                               rest), sqrt(sum_b (n_b / N) (mean q_b - accuracy_b)^2)   `rms_calibration_error`
 """
 from __future__ import annotations
 
@@ -75,6 +87,80 @@ def auroc(scores, labels) -> float | None:
     return float(above / (len(pos) * len(neg)))
 
 
+# ----------------------------------------------------------------------------- calibration
+
+def _checked(conf, correct) -> tuple[np.ndarray, np.ndarray]:
+    q, y = np.asarray(conf, float), np.asarray(correct, float)
+    if q.shape != y.shape or q.ndim != 1:
+        raise ValueError(f"confidences {q.shape} and outcomes {y.shape} must be two lists of one length")
+    if len(q) and (q.min() < 0 or q.max() > 1):
+        raise ValueError("confidences must lie in [0, 1]")
+    return q, y
+
+
+def reliability_bins(conf, correct, bins: int = 10) -> list[dict]:
+    """The reliability diagram: per equal-width bin of q ([0, 0.1), ..., [0.9, 1.0], 1.0 in the last),
+    its count, mean q and accuracy (None for an empty bin)."""
+    q, y = _checked(conf, correct)
+    index = np.minimum((q * bins + 1e-9).astype(int), bins - 1)      # 1e-9: 0.7 * 10 lands in bin 7, not 6
+    return [{"low": b / bins, "high": (b + 1) / bins, "count": int((index == b).sum()),
+             "confidence": rate(q[index == b]), "accuracy": rate(y[index == b])} for b in range(bins)]
+
+
+def ece(conf, correct, bins: int = 10) -> float | None:
+    """Expected calibration error: sum over equal-width bins of (n_b / N) |accuracy_b - mean q_b|; None for none."""
+    if not len(conf):
+        return None
+    cells = [c for c in reliability_bins(conf, correct, bins) if c["count"]]
+    return float(sum(c["count"] * abs(c["accuracy"] - c["confidence"]) for c in cells) / len(conf))
+
+
+def brier(conf, correct) -> float | None:
+    """Brier score: the mean of (q - 1[correct])^2; 0 is perfect, 0.25 is q = 0.5 always."""
+    q, y = _checked(conf, correct)
+    return rate((q - y) ** 2)
+
+
+def rms_calibration_error(conf, correct, beta: int = 100, skip_last: bool = False) -> float | None:
+    """Humanity's Last Exam's calibration error: sort by q (stably: ties keep their order, and with 11
+    levels of q ties are the rule), cut into consecutive bins of `beta` (the last takes the remainder;
+    one bin when there are fewer than beta), sqrt(sum_b (n_b / N) (mean q_b - accuracy_b)^2).
+    HLE's script loops over all bins but the last, so it never scores the most confident one;
+    skip_last=True copies that (None when only one bin is left to skip), the default scores every bin."""
+    q, y = _checked(conf, correct)
+    if not len(q):
+        return None
+    order = np.argsort(q, kind="stable")
+    q, y = q[order], y[order]
+    edges = list(range(0, max(len(q) // beta, 1) * beta, beta)) + [len(q)]
+    cells = list(zip(edges[:-1], edges[1:]))
+    if skip_last:
+        cells = cells[:-1]
+    if not cells:                                      # skip_last with a single bin: nothing is scored
+        return None
+    return float(np.sqrt(sum((b - a) / len(q) * (q[a:b].mean() - y[a:b].mean()) ** 2 for a, b in cells)))
+
+
+def stated_confidence(g: Graded) -> float:
+    """The q a completion is scored with: its stated confidence, or 1 when it states none that parses."""
+    return 1.0 if g.trace.confidence is None else g.trace.confidence
+
+
+def calibration(graded: list[Graded]) -> dict:
+    """The calibration measures of the module docstring; {} when no completion states a confidence."""
+    if not any(g.trace.states_confidence for g in graded):
+        return {}
+    q = [stated_confidence(g) for g in graded]
+    y = [g.verdict.correct for g in graded]
+    return {"confidence_stated": rate(g.trace.confidence is not None for g in graded),
+            "confidence_mean": rate(q), "ece": ece(q, y), "brier": brier(q, y),
+            "confidence_auroc": auroc(q, y), "rms_calibration_error": rms_calibration_error(q, y)}
+
+
+CALIBRATION_KEYS = ("confidence_stated", "confidence_mean", "ece", "brier", "confidence_auroc",
+                    "rms_calibration_error")
+
+
 def _fixes(g: Graded) -> list[bool]:
     """For each revision of one completion: did it turn a wrong value into a right one?"""
     fam = family_of(g.problem)
@@ -117,6 +203,7 @@ def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
         out[f"count_{style}"] = len(members)
         out[f"style_share_{style}"] = len(members) / len(graded)
         out[f"accuracy_{style}"] = rate(g.verdict.correct for g in members)
+    out.update(calibration(graded))
     if group_size:
         rewards = np.array([g.verdict.reward for g in graded]).reshape(-1, group_size)
         out["zero_variance_groups"] = float(np.mean(rewards.min(axis=1) == rewards.max(axis=1)))
@@ -147,6 +234,8 @@ def report(graded: list[Graded]) -> dict:
         gs = [g for g in graded if domain_of(g.problem) == dom]
         out[dom] = {
             **summarize(gs),
+            **({"reliability": reliability_bins([stated_confidence(g) for g in gs], [g.verdict.correct for g in gs])}
+               if any(g.trace.states_confidence for g in gs) else {}),
             "by_family": breakdown(gs, lambda g: g.problem["family"]),
             "by_difficulty": breakdown(gs, lambda g: g.problem["difficulty"]),
             "by_family_difficulty": breakdown(gs, lambda g: f"{g.problem['family']}/{g.problem['difficulty']}"),
@@ -160,4 +249,4 @@ def per_domain(graded: list[Graded], keys) -> dict:
     by_domain = breakdown(graded, lambda g: domain_of(g.problem))
     if len(by_domain) < 2:
         return {}
-    return {f"{dom}_{k}": m[k] for dom, m in by_domain.items() for k in keys}
+    return {f"{dom}_{k}": m.get(k) for dom, m in by_domain.items() for k in keys}

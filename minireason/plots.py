@@ -1,5 +1,6 @@
-"""Figures of a run as PNG files: the training curves of metrics.jsonl, and the test-time figure of an
-evaluation (accuracy against tokens spent per problem; completion length against difficulty).
+"""Figures of a run as PNG files: the training curves of metrics.jsonl, the test-time figure of an
+evaluation (accuracy against tokens spent per problem; completion length against difficulty), and
+the reliability diagrams of a run that states its confidence.
 
 matplotlib is optional (`pip install -e '.[plot]'`), so it is imported inside the functions and the
 rest of the package never needs it; `available()` says whether it is installed. The figures are built
@@ -35,8 +36,13 @@ RL_PANELS = [
       ("zero_variance_groups", "groups with equal rewards (no signal)", "C7")]),
     ("KL divergence to the base model", "nats per token (k3 estimate)",
      [("kl", "KL", "C4")]),
+    ("Calibration (stated confidence)", "share",            # runs with data.confidence (calibration.py)
+     [("confidence_mean", "mean confidence (batch)", "C0"), ("ece", "ECE (batch)", "C3"),
+      ("confidence_auroc", "AUROC of confidence (batch)", "C2"),
+      ("heldout_confidence_mean", "mean confidence (held-out)", "C0"), ("heldout_ece", "ECE (held-out)", "C3"),
+      ("heldout_confidence_auroc", "AUROC of confidence (held-out)", "C2")]),
 ]
-SHARE_PANELS = ("Reward and accuracy", "Reflection", "Wasted samples")     # y from 0 to 1
+SHARE_PANELS = ("Reward and accuracy", "Reflection", "Wasted samples", "Calibration (stated confidence)")   # y 0..1
 SMOOTH = 5         # batch metrics (one batch of B*G completions a step) are drawn raw and as a 5-step mean
 
 
@@ -206,3 +212,27 @@ def testtime(ev: dict, path: str) -> None:
         bx.legend(fontsize=8, loc="upper left")
     _save(fig, path)
 
+
+
+def reliability(panels: dict, path: str, title: str = "Reliability diagrams") -> None:
+    """One PNG of reliability diagrams, a panel per key of `panels` (e.g. a domain), each holding
+    {curve name: {"bins": metrics.reliability_bins output, "ece": float | None}}: accuracy against mean
+    stated confidence per bin (marker area by count), the diagonal of perfect calibration, and each
+    curve's ECE in its legend."""
+    fig = _figure(figsize=(4.4 * max(len(panels), 1), 4.3))
+    axes = fig.subplots(1, max(len(panels), 1), squeeze=False).ravel()
+    for ax, (name, curves) in zip(axes, panels.items()):
+        ax.plot([0, 1], [0, 1], color="black", lw=0.8, ls=":", label="perfect calibration")
+        for i, (label, curve) in enumerate(curves.items()):
+            cells = [b for b in curve["bins"] if b["count"]]
+            total = sum(b["count"] for b in cells) or 1
+            x, y = [b["confidence"] for b in cells], [b["accuracy"] for b in cells]
+            ax.plot(x, y, "-", color=f"C{i}", lw=1.2, alpha=0.8)
+            ax.scatter(x, y, s=[12 + 400 * b["count"] / total for b in cells], color=f"C{i}", alpha=0.7,
+                       edgecolors="white", label=f"{label} (ECE {fmt(curve.get('ece'))})")
+        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="stated confidence (bin mean)",
+               ylabel="accuracy in the bin", title=name, aspect="equal")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+    fig.suptitle(f"{title} (marker area: share of completions in the bin)", fontsize=10)
+    _save(fig, path)

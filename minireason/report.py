@@ -15,7 +15,8 @@ import tempfile
 
 from minireason import plots, runfolder
 from minireason.metrics import fmt
-from minireason.traces import ANSWER_END, ANSWER_START, THINK_END, Check, Wait, items
+from minireason.traces import (ANSWER_END, ANSWER_START, CONFIDENCE_END, CONFIDENCE_START, THINK_END, Check, Wait,
+                               items, split_confidence)
 
 TABLE_KEYS = ("accuracy", "pass@{k}", "maj@{k}", "length_mean", "reflection_rate", "effective_reflection_rate")
 MAX_SAMPLES = 24          # the page stays readable; the rest are in eval.json
@@ -74,12 +75,15 @@ def trace_html(completion: str) -> str:
     text = " ".join(out)
     if not sep:
         return text
+    rest, stated = split_confidence(rest)
     inner = rest[len(ANSWER_START):-len(ANSWER_END)]
     if rest == ANSWER_START + inner + ANSWER_END:
         answer = f'<span class="tag">{_esc(ANSWER_START)}</span><span class="answer">{_esc(inner)}</span>' \
                  f'<span class="tag">{_esc(ANSWER_END)}</span>'
     else:
         answer = _esc(rest)
+    if stated is not None:                   # a stated confidence (calibration.py)
+        answer += f'<span class="tag">{_esc(CONFIDENCE_START + stated + CONFIDENCE_END)}</span>'
     return f'{text}<span class="tag">{_esc(THINK_END)}</span>{answer}'
 
 
@@ -95,6 +99,8 @@ def table_html(ev: dict) -> str:
     base, final = ev["models"]["base"], ev["models"]["final"]
     k = max(plots.ks_of(final["overall"], "pass"), default=1)
     keys = [key.format(k=k) for key in TABLE_KEYS]
+    if "ece" in final["overall"]:                 # the run states its confidence (calibration.py)
+        keys += ["confidence_mean", "ece", "brier", "confidence_auroc"]
     rows = [(dom, base["domains"][dom]["overall"], m["overall"]) for dom, m in final["domains"].items()]
     if len(rows) > 1:
         rows.append(("all domains", base["overall"], final["overall"]))
@@ -132,6 +138,15 @@ def figures_html(ev: dict, run_dir: str) -> str:
         plots.testtime(ev, testtime)
         parts.append(_img(testtime, "Test-time compute: (a) accuracy against tokens per problem; "
                                     "(b) mean completion length by difficulty."))
+        final = ev["models"]["final"]["domains"]
+        if all("reliability" in m["overall"] for m in final.values()):      # the run states its confidence
+            panels = {dom: {name: {"bins": ev["models"][name]["domains"][dom]["overall"]["reliability"],
+                                   "ece": ev["models"][name]["domains"][dom]["overall"]["ece"]}
+                            for name in ("base", "final")} for dom in final}
+            path = os.path.join(tmp, "reliability.png")
+            plots.reliability(panels, path)
+            parts.append(_img(path, "Reliability: accuracy against stated confidence, base and final; the "
+                                    "diagonal is perfect calibration."))
     return "".join(parts)
 
 

@@ -242,11 +242,20 @@ def advantages(cfg: RLConfig, rewards: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- one RL step
 
-def exact_reward(problems: list[dict], graded: list) -> tuple[np.ndarray, dict]:
-    """The reward interface: (problems, graded completions) -> (rewards [N], extra metrics for the row).
-    This one is the verifier's: 1 for a verified correct final answer. A learned judge plugs in here
-    instead (judge.make_reward), and the row keeps the verifier's `reward` beside its own."""
-    return np.array([g.verdict.reward for g in graded], np.float32), {}
+class Reward(NamedTuple):
+    """What a reward function returns for N graded completions."""
+    rewards: np.ndarray   # [N] the rewards the advantages are computed from
+    solved: np.ndarray    # [N] 0/1: what the trainer counts as solved (the curriculum's pass rates)
+    stats: dict           # extra metrics for the step's row
+
+
+def exact_reward(problems: list[dict], graded: list) -> Reward:
+    """The reward interface: (problems, graded completions) -> Reward. This one is the verifier's: 1 for
+    a verified correct final answer. A learned judge plugs in here instead (judge.make_reward), or a
+    scoring rule of the stated confidence (calibration.make_reward); the row keeps the verifier's
+    `reward` beside theirs."""
+    r = np.array([g.verdict.reward for g in graded], np.float32)
+    return Reward(r, r, {})
 
 
 class StepResult(NamedTuple):
@@ -276,7 +285,7 @@ def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: 
     # 3. verify: reward 1 for an exact final answer (the verifier reads strings: this runs on the host)
     texts = tokenizer.decode_completions(tokens, mask)
     graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
-    rewards, reward_stats = reward(problems, graded)                                              # [N]
+    rewards, solved, reward_stats = reward(problems, graded)                                      # [N]
     # 4. group-relative advantages
     batch = Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
                   jnp.asarray(advantages(cfg, rewards)))
@@ -290,5 +299,5 @@ def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: 
            **metrics.per_domain(graded, domain_keys), **stats, **reward_stats,
            "time_generate": t_generate, "time_update": t_update,
            "curriculum": curriculum.state() if cfg.curriculum else None}
-    curriculum.update(problems, rewards)
+    curriculum.update(problems, solved)
     return StepResult(params, opt_state, row, graded, batch, rewards)

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from minireason import alarms, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder, sampling, transfer
+from minireason import (alarms, calibration, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder,
+                        sampling, transfer)
 from minireason import judge as judge_lib
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
@@ -86,7 +87,8 @@ def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
     if os.path.exists(path):
         return Tokenizer.load(path)
     texts = [e.prompt + e.completion for e in examples[:20000]]
-    return Tokenizer.train(texts, cfg.data.vocab_size, path)
+    symbols = calibration.TAGS if cfg.data.confidence != "none" else ()
+    return Tokenizer.train(texts, cfg.data.vocab_size, path, symbols=symbols)
 
 
 def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log, echo):
@@ -243,14 +245,15 @@ def format_summary(summary: dict) -> str:
 
 
 def heldout_report(cfg: Config, generate, tok, params) -> dict:
-    """metrics.report of one completion per held-out problem (eval.problems_per_difficulty per family and
-    difficulty, fewer where a cell holds fewer), sampled with the run's fixed evaluation key: the same
-    completions for the same parameters, so bench/regrade.py can rebuild a summary from checkpoints."""
+    """metrics.report of eval.samples_per_problem completions (one by default) of each held-out problem
+    (eval.problems_per_difficulty per family and difficulty, fewer where a cell holds fewer), sampled
+    with the run's fixed evaluation key: the same completions for the same parameters, so
+    bench/regrade.py can rebuild a summary from checkpoints."""
     d, e = cfg.data, cfg.eval
     problems = heldout_set(cfg.seed, d.families, d.difficulties, e.problems_per_difficulty, d.heldout_percent)
     key = jax.random.fold_in(jax.random.key(cfg.seed), 2)
     graded = heldout.sample_and_grade(generate, params, key, tok, problems, e.batch_size, d.prompt_len,
-                                      e.temperature)
+                                      e.temperature, e.samples_per_problem)
     return metrics.report(graded)
 
 
@@ -310,13 +313,16 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
         graded = heldout.sample_and_grade(generate, params, eval_key, tok, probe_problems, len(probe_problems),
                                           d.prompt_len, e.temperature)
         overall = metrics.summarize(graded)
-        return {**{k: overall[k] for k in PROBE_KEYS}, **metrics.per_domain(graded, PROBE_KEYS)}
+        keys = PROBE_KEYS + tuple(k for k in metrics.CALIBRATION_KEYS if k in overall)   # confidence stated
+        return {**{k: overall[k] for k in keys}, **metrics.per_domain(graded, keys)}
 
     reward, judge_eval = rl.exact_reward, None
     if cfg.rl.reward == "judge":           # a learned judge stands in for the verifier (judge.py)
         t0 = time.time()
         reward, judge_eval = judge_lib.prepare(cfg, out, generate, base_params, tok, log, echo)
         wall["judge"] = time.time() - t0
+    elif cfg.rl.reward in calibration.REWARDS:   # the verifier's reward plus a scoring rule of the confidence
+        reward = calibration.make_reward(cfg.rl.reward)
     final_params, wall["rl"] = run_rl(cfg, out, graphdef, base_params, tok, generate, log, samples, probe, echo,
                                       reward)
 
@@ -330,16 +336,24 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
     summary = make_summary(base_eval, final_eval, wall)
     if judge_eval is not None:
         summary["judge"] = {k: v for k, v in judge_eval.items() if k != "examples"}
+    calibrated = calibration.summary_block(base_eval, final_eval)   # None unless the run states confidences
+    if calibrated is not None:
+        summary["calibration"] = calibrated
     block = transfer.summary_block(cfg, summary, out)     # None unless rl.families leaves a family out
     if block is not None:
         summary["transfer"] = block
     runfolder.write_json(os.path.join(out, "summary.json"), summary)
     echo(format_summary(summary))
+    if calibrated is not None:
+        echo(calibration.format_block(calibrated))
     if block is not None:
         echo(transfer.format_block(block))
     if plots.available():
         plots.training_curves(log.rows(), os.path.join(out, "plots", "training.png"))
         echo(f"training curves: {os.path.join(out, 'plots', 'training.png')}")
+        if calibrated is not None:
+            plots.reliability(calibration.diagrams(calibrated), os.path.join(out, "plots", "reliability.png"))
+            echo(f"reliability diagrams: {os.path.join(out, 'plots', 'reliability.png')}")
     else:
         echo(plots.SKIPPED)
     return summary

@@ -17,6 +17,9 @@ its thinking within B tokens is left as it was. Sweeping B shows how accuracy gr
 Spearman's rank correlation: Pearson's correlation of the ranks (ties get their mean rank); here
 between a problem's difficulty and the tokens spent on it.
 
+A run that states its confidence (calibration.py) gets its calibration measures and reliability bins
+in every block as well.
+
 `evaluate_run` (the second half of this file) is `python verify.py --run DIR`: it evaluates a run's
 base and final model on held-out problems with test-time compute and returns the dict of `eval.json`.
 
@@ -144,6 +147,10 @@ def block(graded: list[metrics.Graded], k: int) -> dict:
     """The metrics of a list of graded completions, k consecutive ones per problem."""
     s = metrics.summarize(graded)
     out = {"problems": len(graded) // k, "count": len(graded), **{key: s[key] for key in KEYS}}
+    if "ece" in s:                        # the run states its confidence (calibration.py)
+        out.update({key: s[key] for key in metrics.CALIBRATION_KEYS})
+        out["reliability"] = metrics.reliability_bins([metrics.stated_confidence(g) for g in graded],
+                                                      [g.verdict.correct for g in graded])
     groups = [graded[i:i + k] for i in range(0, len(graded), k)]
     kk = 1
     while kk <= k:
@@ -266,6 +273,13 @@ def format_eval(ev: dict) -> str:
             lines.append(f"  length by difficulty ({name}): "
                          + " / ".join(f"{v:.1f}" for v in lv["by_difficulty"].values())
                          + f" tokens, Spearman {metrics.fmt(lv['spearman'], '+.2f')}")
+        for name in ("base", "final"):
+            m = ev["models"][name]["domains"][dom]["overall"]
+            if "ece" in m:
+                lines.append(f"  calibration ({name}): mean confidence {metrics.fmt(m['confidence_mean'])}, "
+                             f"ECE {metrics.fmt(m['ece'])}, Brier {metrics.fmt(m['brier'])}, AUROC "
+                             f"{metrics.fmt(m['confidence_auroc'])}, "
+                             f"RMS (HLE) {metrics.fmt(m['rms_calibration_error'])}")
     for name in ("base", "final"):
         points = ev["budget_forcing"][name]
         lines.append(f"budget forcing ({name}), accuracy at thinking budget B (tokens spent): "

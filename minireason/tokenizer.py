@@ -5,6 +5,8 @@ Three choices make it fit arithmetic reasoning:
   memorising multi-digit pieces.
 - the tags `<think>`, `</think>`, `<answer>`, `</answer>` are user-defined symbols, one token each;
   `</answer>` doubles as end-of-sequence, so sampling stops exactly where the verifier stops reading.
+  A run that states its confidence (calibration.py) trains its tokenizer with `<confidence>` and
+  `</confidence>` as symbols too, and then `</confidence>` ends a completion instead.
 - identity normalisation, no dummy prefix, no whitespace squeezing: `decode(encode(s)) == s` for every
   string made of characters seen in training, which keeps the verifier's view of a completion honest.
 
@@ -25,6 +27,8 @@ import os
 
 import numpy as np
 import sentencepiece as spm
+
+from minireason.traces import CONFIDENCE_END
 
 SPECIAL_TOKENS = ("<think>", "</think>", "<answer>", "</answer>")
 _REQUIRED_CHARS = "".join(sorted(set("0123456789" + "".join(SPECIAL_TOKENS))))
@@ -53,13 +57,18 @@ class Tokenizer:
         self.end_think_id = ids["</think>"]
         self.answer_id = ids["<answer>"]
         self.eos_id = ids["</answer>"]
+        end = sp.piece_to_id(CONFIDENCE_END)
+        self.states_confidence = sp.id_to_piece(end) == CONFIDENCE_END   # trained with the confidence tags
+        if self.states_confidence:            # the completion ends after its confidence block
+            self.eos_id = end
         # With hard_vocab_limit=False this can be smaller than the size asked for at training.
         self.vocab_size = sp.get_piece_size()
 
     @classmethod
     def train(cls, texts: list[str], vocab_size: int, path: str, symbols: tuple[str, ...] = ()) -> Tokenizer:
         """Train a BPE tokenizer on `texts`, write it atomically to `path`, and return it. `symbols` are
-        more user-defined pieces, one token each (the judge's `<judge>`, `yes`, `no`: judge.py)."""
+        more user-defined pieces, one token each (the judge's `<judge>`, `yes`, `no`: judge.py; the
+        confidence tags: calibration.py)."""
         model = io.BytesIO()
         # BPE training reads every sentence in order (no sampling), so the model is a pure function
         # of the texts; the seed only guards sentencepiece's sampling paths, which stay unused here.

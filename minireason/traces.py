@@ -1,6 +1,9 @@
 """The trace notation, how to write it, and the one parser that metrics and the verifier share.
 
 A completion is `THINKING</think><answer>ANSWER</answer>`; the prompt already ends with `<think>`.
+A run that states its confidence (calibration.py) ends it with `<confidence>K</confidence>`, K in 0..10
+for a confidence q = K/10 that the answer is right; `parse` reads it apart from the answer, so a stated
+confidence never changes what is correct.
 THINKING is a space-separated sequence of items:
 
     E=V              a step: the expression E (integers joined by + and -, read left to right)
@@ -31,6 +34,8 @@ import re
 from typing import NamedTuple
 
 THINK_END, ANSWER_START, ANSWER_END = "</think>", "<answer>", "</answer>"
+CONFIDENCE_START, CONFIDENCE_END = "<confidence>", "</confidence>"
+CONFIDENCE_LEVELS = 11    # K = 0..10 in `<confidence>K</confidence>`: q = K / 10
 
 _INT = r"-?[0-9]+"
 _EXPR_RE = re.compile(rf"^{_INT}(?:[+-][0-9]+)*\Z", re.ASCII)
@@ -88,6 +93,8 @@ class Trace(NamedTuple):
     answer: str | None    # the text inside the single answer block, or None
     error: str            # "" if the completion is well formed, else why not (one phrase)
     thinking_error: str = ""   # "" if every thinking item parsed; events after a bad item are not counted
+    confidence: float | None = None   # q = K/10 of a trailing `<confidence>K</confidence>`; None if absent or not 0..10
+    states_confidence: bool = False   # a confidence block follows the answer block (parsable or not)
 
     @property
     def style(self) -> str:
@@ -183,17 +190,34 @@ def parse_thinking(thinking: str) -> tuple[list[Step], list[Check], list[Revisio
     return steps, checks, revisions, error
 
 
+def split_confidence(rest: str) -> tuple[str, str | None]:
+    """`<answer>A</answer><confidence>C</confidence>` -> (`<answer>A</answer>`, C); any other text -> (it, None)."""
+    at = rest.rfind(ANSWER_END + CONFIDENCE_START)
+    if at < 0 or not rest.endswith(CONFIDENCE_END):
+        return rest, None
+    cut = at + len(ANSWER_END)
+    return rest[:cut], rest[cut + len(CONFIDENCE_START):-len(CONFIDENCE_END)]
+
+
+def confidence_of(text: str | None) -> float | None:
+    """K/10 for the text `K`, an integer 0..10 written plainly (`7`, `10`); None for anything else."""
+    if text is None or not re.fullmatch(r"10|[0-9]", text, re.ASCII):
+        return None
+    return int(text) / (CONFIDENCE_LEVELS - 1)
+
+
 def parse(completion: str) -> Trace:
     """Parse a completion (the text after the prompt) into its structure and final answer.
 
     The answer counts only if the completion is exactly THINKING</think><answer>ANSWER</answer>:
-    one thinking block, one answer block, nothing after it.
+    one thinking block, one answer block, nothing after it but, optionally, one confidence block.
     """
     if completion.count(THINK_END) != 1:
         steps, checks, revisions, error = parse_thinking(completion.split(THINK_END)[0].split("<")[0])
         return Trace(steps, checks, revisions, None,
                      "no </think>" if THINK_END not in completion else "several </think>", error)
     thinking, rest = completion.split(THINK_END)
+    rest, stated = split_confidence(rest)
     steps, checks, revisions, thinking_error = parse_thinking(thinking)
     error, answer = thinking_error, None
     if not rest.startswith(ANSWER_START) or not rest.endswith(ANSWER_END):
@@ -202,9 +226,14 @@ def parse(completion: str) -> Trace:
         error = "several answer blocks"
     else:
         answer = rest[len(ANSWER_START):-len(ANSWER_END)]
-    return Trace(steps, checks, revisions, answer, error, thinking_error)
+    return Trace(steps, checks, revisions, answer, error, thinking_error, confidence_of(stated), stated is not None)
 
 
 def completion_text(thinking: list[str], answer: str) -> str:
     """Join trace items and an answer into the completion format above."""
     return " ".join(thinking) + THINK_END + ANSWER_START + answer + ANSWER_END
+
+
+def confidence_block(k: int) -> str:
+    """`<confidence>K</confidence>`: the stated confidence K/10 that follows the answer block."""
+    return f"{CONFIDENCE_START}{k}{CONFIDENCE_END}"

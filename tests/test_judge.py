@@ -180,7 +180,8 @@ def test_the_judges_reward_and_the_gold_beside_it():
     completions = ["</think><answer>12</answer>", "</think><answer>13</answer>", "</think><answer>11</answer>",
                    "wait"]
     graded = metrics.grade([p] * 4, completions, [4] * 4, [False] * 4)
-    rewards, stats = judge.make_reward(_Stub([1, 1, 0, 1]))([p] * 4, graded)
+    rewards, solved, stats = judge.make_reward(_Stub([1, 1, 0, 1]))([p] * 4, graded)
+    assert solved.tolist() == [1, 1, 0, 1]          # the policy's trainer knows only the judge
     assert rewards.tolist() == [1, 1, 0, 1]
     assert exact_reward([p] * 4, graded)[0].tolist() == [1, 0, 0, 0]
     assert stats["judge_reward"] == 0.75 and stats["judge_gap"] == 0.75 - 0.25
