@@ -101,7 +101,8 @@ def main(argv):
         print(f"  {render(text, colour)}")
         wrong = sum(not s.correct for s in t.steps)
         print(paint(f"  {t.style}: {len(t.steps)} steps ({wrong} wrong), {len(t.checks)} checks, "
-                    f"{len(t.revisions)} revisions, {n_tokens} tokens; answer {t.answer!r} -> ", "dim", colour)
+                    f"{len(t.revisions)} revisions, {n_tokens} tokens; answer {t.answer!r}"
+                    + (f", stated confidence {t.confidence}" if t.states_confidence else "") + " -> ", "dim", colour)
               + verdict + "\n")
     return 0
 

@@ -134,6 +134,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
     t0, last_kl = time.time() - wall, None
     bar = tqdm(range(start, r.steps), initial=start, total=r.steps, desc="rl", dynamic_ncols=True)
+    domain_keys = PROBE_KEYS + (metrics.CALIBRATION_KEYS if d.confidence != "none" else ())
     snapshot, last_checkpoint = None, start    # the last completed step, saved if Ctrl-C stops the loop
     try:
         for step in bar:
@@ -141,7 +142,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
             params, opt_state, row, graded, batch, rewards = rl.rl_step(
                 step, params, opt_state, base_params, key=key, seed=cfg.seed, data=d, cfg=r, tokenizer=tok,
                 generate=generate, update=update, token_logp=token_logp, curriculum=curriculum,
-                domain_keys=PROBE_KEYS, reward=reward)
+                domain_keys=domain_keys, reward=reward)
             alarms.check_finite(done, row, last_checkpoint)     # NaN/inf: stop before anything is saved
             if done % r.eval_every == 0 or done == r.steps:
                 row.update({f"heldout_{k}": v for k, v in probe(params).items()})

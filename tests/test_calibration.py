@@ -201,4 +201,39 @@ def test_a_tiny_rlcr_run_reports_calibration(tmp_path):
     assert len(block["reliability"]["base"]) == 10
     rows = [r for r in runfolder.Jsonl(f"{out}/metrics.jsonl").rows() if r["stage"] == "rl"]
     assert all(-1 <= r["calibration_term"] <= 0 and "ece" in r for r in rows)
+    assert "heldout_ece" in rows[-1] and "heldout_confidence_auroc" in rows[-1]
     assert all(0 <= p <= 1 for r in rows for p in r["curriculum"].values())
+
+
+# ----------------------------------------------------------------------------- bench/calibration.py's arithmetic
+
+def _bench():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "calibration.py")
+    spec = importlib.util.spec_from_file_location("bench_calibration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pooled_reliability_bins_weigh_by_count():
+    bench = _bench()
+    a = metrics.reliability_bins([0.2, 0.2, 0.9], [1, 0, 1])
+    b = metrics.reliability_bins([0.25, 0.95, 1.0], [1, 1, 0])
+    pooled = bench.pooled([a, b])
+    assert pooled[2]["count"] == 3 and pooled[2]["confidence"] == pytest.approx((0.2 + 0.2 + 0.25) / 3)
+    assert pooled[2]["accuracy"] == pytest.approx(2 / 3)
+    assert pooled[9]["count"] == 3 and pooled[9]["accuracy"] == pytest.approx(2 / 3)
+    assert pooled[0]["count"] == 0 and pooled[0]["accuracy"] is None
+    assert bench._mean_sd([0.1, 0.3]) == "0.20±0.14" and bench._mean_sd([None]) == "–"
+
+
+def test_the_bar_line_reads_each_seed():
+    bench = _bench()
+    final = lambda ece, auroc, acc: {"final": {"ece": ece, "confidence_auroc": auroc, "accuracy": acc}}  # noqa: E731
+    by = {"rlcr": [{"seed": 0, "calibration": {"arith": final(0.04, 0.8, 0.70), "code": final(0.06, 0.9, 0.8)}}],
+          "rlvr": [{"seed": 0, "calibration": {"arith": final(0.3, 0.5, 0.72), "code": final(0.3, 0.5, 0.8)}}]}
+    line = bench.bar_line(by, ["arith", "code"])
+    assert "arith ECE 0.04 AUROC 0.80 meets; accuracy - RLVR's -0.02" in line
+    assert "code ECE 0.06 AUROC 0.90 misses" in line
