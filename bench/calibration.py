@@ -97,16 +97,16 @@ def no_thinking(folder: str, echo=print) -> dict:
     cfg, tok = run.cfg, run.tokenizer
     d, e = cfg.data, cfg.eval
     generate_answer = sampling.make_generate(run.graphdef, cfg.model, ANSWER_TOKENS, tok.pad_id, tok.eos_id)
-    key = jax.random.fold_in(jax.random.key(cfg.seed), 4)
+    sample_key, force_key = jax.random.split(jax.random.fold_in(jax.random.key(cfg.seed), 4))
     out = {}
     for name in ("base", "final"):
         echo(f"{folder}: {name} model, thinking cut at 0 tokens ...")
         problems, params = _heldout(run, folder, name == "base")
         rows = [p for p in problems for _ in range(e.samples_per_problem)]
-        prompts, tokens, mask, _ = heldout.sample_rows(run.generate, params, key, tok, problems,
+        prompts, tokens, mask, _ = heldout.sample_rows(run.generate, params, sample_key, tok, problems,
                                                        e.samples_per_problem, e.batch_size, d.prompt_len,
                                                        e.temperature)
-        done, spent = testtime.force_answers(generate_answer, params, key, prompts, tokens, mask, 0,
+        done, spent = testtime.force_answers(generate_answer, params, force_key, prompts, tokens, mask, 0,
                                              tok.end_think_id, tok.answer_id, tok.pad_id, d.prompt_len + 2,
                                              e.batch_size, e.temperature)
         graded = metrics.grade(rows, [tok.decode(t) for t in done], spent, [False] * len(rows))
@@ -118,7 +118,8 @@ def no_thinking(folder: str, echo=print) -> dict:
 
 def confident_wrong(out: str, seed: int, n: int = 4, echo=print) -> dict:
     """rlcr-seed{seed}/calibration/traces.json: held-out problems the base model answers wrongly with a
-    confidence of 0.8 or more (its first sample), with the RLVR and the RLCR model's first sample of each."""
+    stated confidence of 0.8 or more (one sample per problem, with the run's evaluation key), one per
+    family, with the RLVR and the RLCR model's sample of each."""
     folder = os.path.join(out, "runs", f"rlcr-seed{seed}")
     path = os.path.join(folder, "calibration", "traces.json")
     if os.path.exists(path):
@@ -140,7 +141,7 @@ def confident_wrong(out: str, seed: int, n: int = 4, echo=print) -> dict:
                                                 run.cfg.eval.temperature)
     picked, families = [], set()
     for i, g in enumerate(models["base"]):
-        if not g.verdict.correct and metrics.stated_confidence(g) >= 0.8 and g.problem["family"] not in families:
+        if not g.verdict.correct and (g.trace.confidence or 0) >= 0.8 and g.problem["family"] not in families:
             families.add(g.problem["family"])
             picked.append({"prompt": prompt_text(g.problem), **{
                 name: {"completion": gs[i].completion, "correct": gs[i].verdict.correct,
@@ -233,13 +234,14 @@ def bar_line(by: dict, domains) -> str:
         twin = next((x for x in by.get("rlvr", []) if x["seed"] == r["seed"]), None)
         for dom in domains:
             f = r["calibration"][dom]["final"]
-            ok = (f["ece"] is not None and f["ece"] <= 0.05 and f["confidence_auroc"] is not None
-                  and f["confidence_auroc"] >= 0.75)
             gap = None if twin is None else f["accuracy"] - twin["calibration"][dom]["final"]["accuracy"]
+            ok = (f["ece"] is not None and f["ece"] <= 0.05 and f["confidence_auroc"] is not None
+                  and f["confidence_auroc"] >= 0.75 and gap is not None and gap >= -0.03)
             parts.append(f"{dom} ECE {fmt(f['ece'])} AUROC {fmt(f['confidence_auroc'])} "
                          f"{'meets' if ok else 'misses'}; accuracy - RLVR's {fmt(gap, '+.2f')}")
         out.append(f"  seed {r['seed']}: " + "; ".join(parts))
-    return "bar (RLCR: ECE <= 0.05 and AUROC >= 0.75 per domain, accuracy within 0.03 of RLVR's):\n" + "\n".join(out)
+    return ("bar (RLCR: ECE <= 0.05 and AUROC >= 0.75 per domain, accuracy at most 0.03 below RLVR's on the "
+            "same seed):\n" + "\n".join(out))
 
 
 def wall_lines(runs: list[dict]) -> str:
@@ -276,7 +278,7 @@ def plot(runs: list[dict], path: str) -> None:
     for dom in domains:
         curves = {}
         for label, rs, which in [("base", by.get("rlcr", []), "base")] + [(c, by.get(c, []), "final") for c in MAIN]:
-            rs = [r for r in rs if dom in r["calibration"]]
+            rs = [r for r in rs if dom in r["calibration"] and r["calibration"][dom]["reliability"][which]]
             if rs:
                 bins = pooled([r["calibration"][dom]["reliability"][which] for r in rs])
                 q = [c["confidence"] for c in bins if c["count"]]

@@ -16,6 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from minireason import calibration  # noqa: E402
 from minireason import run as run_lib  # noqa: E402
 from minireason.load import load_params, load_run  # noqa: E402
 from minireason.runfolder import RunFolderError, read_json, write_json  # noqa: E402
@@ -32,7 +33,8 @@ def changes(old, new, path=""):
 
 
 def regrade(run_dir: str) -> list:
-    """Rewrite run_dir/summary.json with today's metrics; returns what changed."""
+    """Rewrite run_dir/summary.json with today's metrics (the held-out tables and the calibration block;
+    the judge's and transfer blocks are kept as they were); returns what changed."""
     run = load_run(run_dir, echo=lambda *a: None)
     base_params, _ = load_params(run_dir, run.cfg, run.graphdef, run.params, base=True, echo=lambda *a: None)
     base = run_lib.heldout_report(run.cfg, run.generate, run.tokenizer, base_params)
@@ -40,6 +42,10 @@ def regrade(run_dir: str) -> list:
     path = os.path.join(run_dir, "summary.json")
     old = read_json(path)
     new = run_lib.make_summary(base, final, old["wall_seconds"])
+    if run.cfg.data.confidence != "none":
+        new["calibration"] = calibration.summary_block(base, final)
+    for key in old.keys() - new.keys():                   # judge, transfer: not rebuilt here, kept as they were
+        new[key] = old[key]
     new = json.loads(json.dumps(new))                      # the types JSON gives back, for the comparison
     diff = changes(old, new)
     if diff:

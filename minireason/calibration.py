@@ -30,7 +30,7 @@ The rewards (`rl.reward`), per completion with c = 1[the verifier accepts the an
 A completion whose confidence is missing or does not parse gets the worst term, -1: no calibration
 credit. Both rules are proper (the expected term is highest at q = the true chance of being right;
 the clipping moves that only for chances within EPS of 0 or 1), and both terms lie in [-1, 0], so a
-right answer always outweighs a well-judged wrong one. The verifier alone decides c.
+right answer never scores below a wrong one, however well judged. The verifier alone decides c.
 
 The measures (ECE, Brier, AUROC of q, HLE's RMS calibration error, mean q) are metrics.py's, in every
 metrics row and held-out report of a run that states confidences; `summary_block` puts base -> final
@@ -86,12 +86,10 @@ def _side(rep: dict) -> dict:
     return {k: rep.get(k) for k in KEYS + ("count", "problems")}
 
 
-def summary_block(base: dict, final: dict) -> dict | None:
-    """summary.json's `calibration`: per domain, the calibration measures base -> final overall, per
-    difficulty and per family, and both models' reliability diagrams; None unless the run states
-    confidences."""
-    if not any("ece" in rep for rep in final.values()):
-        return None
+def summary_block(base: dict, final: dict) -> dict:
+    """summary.json's `calibration` (a run with data.confidence on): per domain, the calibration measures
+    base -> final overall, per difficulty and per family, and both models' reliability diagrams (None
+    for a model none of whose completions in the domain stated a confidence)."""
     out = {}
     for dom, f in final.items():
         b = base[dom]
@@ -105,7 +103,8 @@ def summary_block(base: dict, final: dict) -> dict | None:
 
 def diagrams(block: dict) -> dict:
     """plots.reliability's panels from summary.json's `calibration`: per domain, base and final."""
-    return {dom: {name: {"bins": rep["reliability"][name], "ece": rep[name]["ece"]} for name in ("base", "final")}
+    return {dom: {name: {"bins": rep["reliability"][name], "ece": rep[name]["ece"]} for name in ("base", "final")
+                  if rep["reliability"][name] is not None}
             for dom, rep in block.items()}
 
 

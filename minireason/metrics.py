@@ -8,10 +8,12 @@ Definitions:
     problems                   distinct problems (by canonical key, tasks.split_key) the completions answer
     accuracy                   share of completions whose final answer the verifier accepts (= mean reward)
     pass_fraction              mean share of hidden tests passed (write tasks; equals accuracy elsewhere)
-    length_mean                completion tokens (up to and including </answer>), mean over completions;
+    length_mean                completion tokens (up to and including </answer>, or </confidence> in a run that
+                               states its confidence), mean over completions;
                                also length_correct / length_incorrect
-    truncation_rate            share of completions that hit the length limit without </answer>
-    zero_variance_groups       share of prompt groups whose G rewards are all equal (no learning signal)
+    truncation_rate            share of completions that hit the length limit before their end token
+    zero_variance_groups       share of prompt groups whose G rewards are all equal (no learning signal); in
+                               RL rows, of the rewards RL trained on (a judge's, or with a confidence term)
     reflection_rate            share of completions with at least one check or revision event
     effective_reflection_rate  share of revision events (`wait`) that turned a wrong value into a right
                                one (Family.revision_fixed: a wrong step redone right; a missed Countdown
@@ -102,7 +104,7 @@ def reliability_bins(conf, correct, bins: int = 10) -> list[dict]:
     """The reliability diagram: per equal-width bin of q ([0, 0.1), ..., [0.9, 1.0], 1.0 in the last),
     its count, mean q and accuracy (None for an empty bin)."""
     q, y = _checked(conf, correct)
-    index = np.minimum((q * bins + 1e-9).astype(int), bins - 1)      # 1e-9: 0.7 * 10 lands in bin 7, not 6
+    index = np.minimum((q * bins + 1e-9).astype(int), bins - 1)      # 1e-9: 0.7 - 0.4 (2.999... * 10) is in bin 3
     return [{"low": b / bins, "high": (b + 1) / bins, "count": int((index == b).sum()),
              "confidence": rate(q[index == b]), "accuracy": rate(y[index == b])} for b in range(bins)]
 
@@ -122,15 +124,19 @@ def brier(conf, correct) -> float | None:
 
 
 def rms_calibration_error(conf, correct, beta: int = 100, skip_last: bool = False) -> float | None:
-    """Humanity's Last Exam's calibration error: sort by q (stably: ties keep their order, and with 11
-    levels of q ties are the rule), cut into consecutive bins of `beta` (the last takes the remainder;
-    one bin when there are fewer than beta), sqrt(sum_b (n_b / N) (mean q_b - accuracy_b)^2).
+    """Humanity's Last Exam's calibration error: sort by q, cut into consecutive bins of `beta` (the last
+    takes the remainder; one bin when there are fewer than beta), sqrt(sum_b (n_b / N) (mean q_b -
+    accuracy_b)^2). With 11 levels of q ties are the rule, and the order among equal q decides which bin
+    a completion lands in: the completions are shuffled (a fixed permutation) before a stable sort, so
+    the result does not depend on the order they came in (held-out lists are grouped by family and
+    difficulty, which would sort right and wrong answers of one level into separate bins).
     HLE's script loops over all bins but the last, so it never scores the most confident one;
     skip_last=True copies that (None when only one bin is left to skip), the default scores every bin."""
     q, y = _checked(conf, correct)
     if not len(q):
         return None
-    order = np.argsort(q, kind="stable")
+    shuffle = np.random.default_rng(0).permutation(len(q))
+    order = shuffle[np.argsort(q[shuffle], kind="stable")]
     q, y = q[order], y[order]
     edges = list(range(0, max(len(q) // beta, 1) * beta, beta)) + [len(q)]
     cells = list(zip(edges[:-1], edges[1:]))
@@ -205,9 +211,14 @@ def summarize(graded: list[Graded], group_size: int | None = None) -> dict:
         out[f"accuracy_{style}"] = rate(g.verdict.correct for g in members)
     out.update(calibration(graded))
     if group_size:
-        rewards = np.array([g.verdict.reward for g in graded]).reshape(-1, group_size)
-        out["zero_variance_groups"] = float(np.mean(rewards.min(axis=1) == rewards.max(axis=1)))
+        out["zero_variance_groups"] = zero_variance_share([g.verdict.reward for g in graded], group_size)
     return out
+
+
+def zero_variance_share(rewards, group_size: int) -> float:
+    """The share of groups (G consecutive rewards) whose rewards are all equal: no learning signal."""
+    r = np.asarray(rewards, float).reshape(-1, group_size)
+    return float(np.mean(r.min(axis=1) == r.max(axis=1)))
 
 
 def breakdown(graded: list[Graded], key) -> dict:

@@ -224,7 +224,7 @@ def reliability(panels: dict, path: str, title: str = "Reliability diagrams") ->
     for ax, (name, curves) in zip(axes, panels.items()):
         ax.plot([0, 1], [0, 1], color="black", lw=0.8, ls=":", label="perfect calibration")
         for i, (label, curve) in enumerate(curves.items()):
-            cells = [b for b in curve["bins"] if b["count"]]
+            cells = [b for b in curve["bins"] or [] if b["count"]]
             total = sum(b["count"] for b in cells) or 1
             x, y = [b["confidence"] for b in cells], [b["accuracy"] for b in cells]
             ax.plot(x, y, "-", color=f"C{i}", lw=1.2, alpha=0.8)

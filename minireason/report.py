@@ -15,8 +15,7 @@ import tempfile
 
 from minireason import plots, runfolder
 from minireason.metrics import fmt
-from minireason.traces import (ANSWER_END, ANSWER_START, CONFIDENCE_END, CONFIDENCE_START, THINK_END, Check, Wait,
-                               items, split_confidence)
+from minireason.traces import ANSWER_END, ANSWER_START, THINK_END, Check, Wait, items, split_confidence
 
 TABLE_KEYS = ("accuracy", "pass@{k}", "maj@{k}", "length_mean", "reflection_rate", "effective_reflection_rate")
 MAX_SAMPLES = 24          # the page stays readable; the rest are in eval.json
@@ -82,8 +81,8 @@ def trace_html(completion: str) -> str:
                  f'<span class="tag">{_esc(ANSWER_END)}</span>'
     else:
         answer = _esc(rest)
-    if stated is not None:                   # a stated confidence (calibration.py)
-        answer += f'<span class="tag">{_esc(CONFIDENCE_START + stated + CONFIDENCE_END)}</span>'
+    if stated is not None:                   # a stated confidence (calibration.py), as written
+        answer += f'<span class="tag">{_esc(stated)}</span>'
     return f'{text}<span class="tag">{_esc(THINK_END)}</span>{answer}'
 
 
@@ -139,7 +138,8 @@ def figures_html(ev: dict, run_dir: str) -> str:
         parts.append(_img(testtime, "Test-time compute: (a) accuracy against tokens per problem; "
                                     "(b) mean completion length by difficulty."))
         final = ev["models"]["final"]["domains"]
-        if all("reliability" in m["overall"] for m in final.values()):      # the run states its confidence
+        if all("reliability" in ev["models"][name]["domains"][dom]["overall"]     # the run states its confidence
+               for name in ("base", "final") for dom in final):
             panels = {dom: {name: {"bins": ev["models"][name]["domains"][dom]["overall"]["reliability"],
                                    "ece": ev["models"][name]["domains"][dom]["overall"]["ece"]}
                             for name in ("base", "final")} for dom in final}

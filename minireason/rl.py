@@ -296,6 +296,7 @@ def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: 
     t_update = time.time() - t_start
     # 6. the batch's metrics, and the curriculum's pass rates
     row = {"stage": "rl", "step": step + 1, **metrics.summarize(graded, cfg.group_size),
+           "zero_variance_groups": metrics.zero_variance_share(rewards, cfg.group_size),   # of what trained
            **metrics.per_domain(graded, domain_keys), **stats, **reward_stats,
            "time_generate": t_generate, "time_update": t_update,
            "curriculum": curriculum.state() if cfg.curriculum else None}

@@ -337,9 +337,9 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
     summary = make_summary(base_eval, final_eval, wall)
     if judge_eval is not None:
         summary["judge"] = {k: v for k, v in judge_eval.items() if k != "examples"}
-    calibrated = calibration.summary_block(base_eval, final_eval)   # None unless the run states confidences
-    if calibrated is not None:
-        summary["calibration"] = calibrated
+    calibrated = None
+    if cfg.data.confidence != "none":         # the run states its confidence (calibration.py)
+        calibrated = summary["calibration"] = calibration.summary_block(base_eval, final_eval)
     block = transfer.summary_block(cfg, summary, out)     # None unless rl.families leaves a family out
     if block is not None:
         summary["transfer"] = block

@@ -138,6 +138,7 @@ def force_answers(generate_answer, params, key, prompts, tokens, mask, budget: i
 # ----------------------------------------------------------------------------- evaluating a trained run
 BUDGETS = (0, 4, 8, 16, 24, 32, 48, 64)   # thinking budgets B of the sweep, in tokens
 ANSWER_TOKENS = 16                         # room for the forced answer (`print n+n-13</answer>`)
+CONFIDENCE_TOKENS = 4                      # and for `<confidence>10</confidence>` in a run that states one
 BUDGET_SAMPLES = 4                         # samples per problem in the sweep (the first ones)
 KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflection_rate", "revisions", "check_accuracy",
         "checks", "pass_fraction")
@@ -212,7 +213,8 @@ def evaluate_run(run_dir: str, k: int = 16, per: int = 16, seed: int = 0, step: 
     problems = heldout_set(seed, families, d.difficulties, per, d.heldout_percent)
     budgets = [b for b in BUDGETS if b + 2 + ANSWER_TOKENS <= d.completion_len]   # may be none at tiny T
     width = d.prompt_len + max(budgets, default=0) + 2
-    generate_answer = sampling.make_generate(run.graphdef, cfg.model, ANSWER_TOKENS, tok.pad_id, tok.eos_id)
+    answer_len = ANSWER_TOKENS + (CONFIDENCE_TOKENS if tok.states_confidence else 0)
+    generate_answer = sampling.make_generate(run.graphdef, cfg.model, answer_len, tok.pad_id, tok.eos_id)
     # The same randomness for both models; one named key per use.
     sample_key, force_key = jax.random.split(jax.random.fold_in(jax.random.key(seed), 3))
     batch = cfg.eval.batch_size

@@ -93,8 +93,8 @@ class Trace(NamedTuple):
     answer: str | None    # the text inside the single answer block, or None
     error: str            # "" if the completion is well formed, else why not (one phrase)
     thinking_error: str = ""   # "" if every thinking item parsed; events after a bad item are not counted
-    confidence: float | None = None   # q = K/10 of a trailing `<confidence>K</confidence>`; None if absent or not 0..10
-    states_confidence: bool = False   # a confidence block follows the answer block (parsable or not)
+    confidence: float | None = None   # q = K/10 of a trailing `<confidence>K</confidence>`; None if absent or malformed
+    states_confidence: bool = False   # a confidence block follows the answer block (parsable, malformed or cut)
 
     @property
     def style(self) -> str:
@@ -191,26 +191,30 @@ def parse_thinking(thinking: str) -> tuple[list[Step], list[Check], list[Revisio
 
 
 def split_confidence(rest: str) -> tuple[str, str | None]:
-    """`<answer>A</answer><confidence>C</confidence>` -> (`<answer>A</answer>`, C); any other text -> (it, None)."""
-    at = rest.rfind(ANSWER_END + CONFIDENCE_START)
-    if at < 0 or not rest.endswith(CONFIDENCE_END):
+    """Cut the text after `</think>` where a confidence block starts: `<answer>A</answer><confidence>...`
+    -> (`<answer>A</answer>`, `<confidence>...`, all of the rest); (rest, None) when there is none. The
+    block may be cut short or garbled (the length limit can end it anywhere): the answer is graded all
+    the same, and confidence_of reads nothing from a block that is not exactly `<confidence>K</confidence>`."""
+    at = rest.find(ANSWER_END + CONFIDENCE_START)
+    if at < 0:
         return rest, None
     cut = at + len(ANSWER_END)
-    return rest[:cut], rest[cut + len(CONFIDENCE_START):-len(CONFIDENCE_END)]
+    return rest[:cut], rest[cut:]
 
 
-def confidence_of(text: str | None) -> float | None:
-    """K/10 for the text `K`, an integer 0..10 written plainly (`7`, `10`); None for anything else."""
-    if text is None or not re.fullmatch(r"10|[0-9]", text, re.ASCII):
-        return None
-    return int(text) / (CONFIDENCE_LEVELS - 1)
+def confidence_of(block: str | None) -> float | None:
+    """K/10 for the block `<confidence>K</confidence>`, K an integer 0..10 written plainly (`7`, `10`);
+    None for anything else."""
+    m = re.fullmatch(rf"{CONFIDENCE_START}(10|[0-9]){CONFIDENCE_END}", block or "", re.ASCII)
+    return None if m is None else int(m.group(1)) / (CONFIDENCE_LEVELS - 1)
 
 
 def parse(completion: str) -> Trace:
     """Parse a completion (the text after the prompt) into its structure and final answer.
 
     The answer counts only if the completion is exactly THINKING</think><answer>ANSWER</answer>:
-    one thinking block, one answer block, nothing after it but, optionally, one confidence block.
+    one thinking block, one answer block, nothing after it but, optionally, a confidence block (whose
+    text, however malformed, never changes the answer: split_confidence).
     """
     if completion.count(THINK_END) != 1:
         steps, checks, revisions, error = parse_thinking(completion.split(THINK_END)[0].split("<")[0])
