@@ -112,6 +112,38 @@ def no_thinking(folder: str, echo=print) -> dict:
         graded = metrics.grade(rows, [tok.decode(t) for t in done], spent, [False] * len(rows))
         out[name] = {dom: {k: m.get(k) for k in ("count", "problems") + SHOWN + ("confidence_stated",)}
                      for dom, m in metrics.report(graded).items()}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    runfolder.write_json(path, out)
+    return out
+
+
+def ceiling(folder: str, echo=print) -> dict:
+    """folder/calibration/ceiling.json: per model (base, final) and domain, on the run's own held-out
+    completions (the same samples as summary.json: its problems, samples per problem and evaluation
+    key), the AUROC of the stated confidence beside calibration.feature_auroc, the AUROC a confidence
+    stated from what the completion shows (family, difficulty, style, revisions, a failed check) would reach."""
+    path = os.path.join(folder, "calibration", "ceiling.json")
+    if os.path.exists(path):
+        return runfolder.read_json(path)
+    import jax
+
+    from minireason import calibration, heldout
+    from minireason.load import load_run
+    run = load_run(folder, echo=lambda *a: None)
+    cfg = run.cfg
+    key = jax.random.fold_in(jax.random.key(cfg.seed), 2)          # run.heldout_report's key
+    out = {}
+    for name in ("base", "final"):
+        echo(f"{folder}: what the {name} model's completions show about their chances ...")
+        problems, params = _heldout(run, folder, name == "base")
+        graded = heldout.sample_and_grade(run.generate, params, key, run.tokenizer, problems, cfg.eval.batch_size,
+                                          cfg.data.prompt_len, cfg.eval.temperature, cfg.eval.samples_per_problem)
+        out[name] = {}
+        for dom in sorted({metrics.domain_of(g.problem) for g in graded}):
+            gs = [g for g in graded if metrics.domain_of(g.problem) == dom]
+            out[name][dom] = {"stated_auroc": metrics.calibration(gs).get("confidence_auroc"),
+                              "feature_auroc": calibration.feature_auroc(gs), "count": len(gs)}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     runfolder.write_json(path, out)
     return out
 
@@ -149,6 +181,7 @@ def confident_wrong(out: str, seed: int, n: int = 4, echo=print) -> dict:
         if len(picked) == n:
             break
     result = {"seed": seed, "examples": picked}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     runfolder.write_json(path, result)
     return result
 
@@ -167,10 +200,12 @@ def read_all(out: str) -> list[dict]:
         summary = runfolder.read_json(path)
         if condition not in CONDITIONS or "calibration" not in summary:
             continue
-        b0 = os.path.join(folder, name, "calibration", "budget0.json")
+        extra = {}
+        for kind in ("budget0", "ceiling"):
+            p = os.path.join(folder, name, "calibration", f"{kind}.json")
+            extra[kind] = runfolder.read_json(p) if os.path.exists(p) else None
         runs.append({"name": name, "condition": condition, "seed": int(seed),
-                     "calibration": summary["calibration"], "wall": summary["wall_seconds"],
-                     "budget0": runfolder.read_json(b0) if os.path.exists(b0) else None})
+                     "calibration": summary["calibration"], "wall": summary["wall_seconds"], **extra})
     return runs
 
 
@@ -221,6 +256,16 @@ def tables(runs: list[dict]) -> str:
     if forced:
         lines += ["", "no thinking: the same held-out problems with the thinking cut at 0 tokens (budget forcing)",
                   table(forced, domains)]
+    known = [r for c in MAIN for r in by.get(c, []) if r["ceiling"]]
+    if known:
+        lines += ["", "what a confidence could know: AUROC of the stated confidence, and of one stated from what the "
+                  "completion shows (family, difficulty, style, revisions, a failed check; cross-fitted)"]
+        for dom in domains:
+            cells = [f"{r['name']} {fmt(r['ceiling']['final'][dom]['stated_auroc'])} / "
+                     f"{fmt(r['ceiling']['final'][dom]['feature_auroc'])}" for r in known if dom in r["ceiling"]["final"]]
+            base = [f"{fmt(r['ceiling']['base'][dom]['feature_auroc'])}" for r in known if r["condition"] == "rlcr"]
+            lines.append(f"  {dom}: final stated / from features: " + "; ".join(cells)
+                         + f" (base model, from features: {', '.join(base) or '–'})")
     lines += ["", bar_line(by, domains), wall_lines(runs)]
     return "\n".join(lines)
 
@@ -285,7 +330,7 @@ def plot(runs: list[dict], path: str) -> None:
                 acc = [c["accuracy"] for c in bins if c["count"]]
                 n = [c["count"] for c in bins if c["count"]]
                 ece = sum(k * abs(a - c) for k, a, c in zip(n, acc, q)) / sum(n) if n else None
-                curves[f"{label} ({len(rs)} seeds)"] = {"bins": bins, "ece": ece}
+                curves[f"{label} ({len(rs)} seed{'s' if len(rs) > 1 else ''})"] = {"bins": bins, "ece": ece}
         panels[f"held-out {dom}"] = curves
     plots.reliability(panels, path, title="Stated confidence against accuracy, pooled over seeds")
     print(f"plot: {path}")
@@ -299,7 +344,7 @@ def store(out: str, dest: str) -> None:
         os.makedirs(os.path.join(dst, "calibration"), exist_ok=True)
         for name in ("config.json", "summary.json"):
             shutil.copy2(os.path.join(src, name), os.path.join(dst, name))
-        for name in ("budget0.json", "traces.json"):
+        for name in ("budget0.json", "traces.json", "ceiling.json"):
             if os.path.exists(os.path.join(src, "calibration", name)):
                 shutil.copy2(os.path.join(src, "calibration", name), os.path.join(dst, "calibration", name))
         rows = [{k: v for k, v in row.items() if k in keep or k.startswith("heldout_")}
@@ -334,6 +379,8 @@ def main(argv=None) -> int:
     ap.add_argument("--table", action="store_true", help="print the stored runs' tables and plot; run nothing")
     ap.add_argument("--plot", default=None, help="where to draw the plot (default OUT/calibration.png)")
     ap.add_argument("--budget0", action="store_true", help="also each run's models with no thinking (B = 0)")
+    ap.add_argument("--ceiling", action="store_true", help="also what a confidence stated from the completion's "
+                    "visible features (family, difficulty, style, revisions) would reach (AUROC)")
     ap.add_argument("--traces", action="store_true", help="also the base model's confidently wrong answers, "
                     "with the RLVR and RLCR models' answers to the same problems")
     ap.add_argument("--store", default=None, metavar="DIR", help="copy the finished runs' small files to DIR")
@@ -347,6 +394,8 @@ def main(argv=None) -> int:
         for r in read_all(args.out):
             if args.budget0:
                 no_thinking(os.path.join(args.out, "runs", r["name"]))
+            if args.ceiling and r["condition"] in MAIN:
+                ceiling(os.path.join(args.out, "runs", r["name"]))
             if args.traces and r["condition"] == "rlcr" and os.path.exists(
                     os.path.join(args.out, "runs", f"rlvr-seed{r['seed']}", "summary.json")):
                 confident_wrong(args.out, r["seed"])

@@ -38,10 +38,13 @@ per domain and difficulty into summary.json, and bench/calibration.py runs the e
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from minireason import metrics, rl
 from minireason.metrics import fmt
+from minireason.tasks import split_key
 from minireason.traces import CONFIDENCE_END, CONFIDENCE_START
 
 PRIORS = ("none", "uniform")          # data.confidence
@@ -78,6 +81,42 @@ def make_reward(kind: str):
         return rl.Reward(correct + terms, correct, {"calibration_term": float(terms.mean())})
 
     return reward
+
+
+# ----------------------------------------------------------------------------- how much can a confidence know?
+
+def observable(g) -> tuple:
+    """What a completion shows about its own chances, without re-solving the problem: the family and
+    difficulty, the trace's style, its revisions (0, 1, 2 or more), and whether a check said `no`."""
+    t = g.trace
+    return (g.problem["family"], g.problem["difficulty"], t.style, min(len(t.revisions), 2),
+            any(not c.verdict for c in t.checks))
+
+
+def feature_scores(graded, features=observable) -> list[float]:
+    """A confidence that knows only features(g): each completion is scored with the accuracy of the
+    completions that share its features in the *other* half of the problems (two folds by the problem's
+    key; that half's overall accuracy for a cell it lacks), so its own outcome never scores it."""
+    fold = [zlib.crc32(repr(split_key(g.problem)).encode()) % 2 for g in graded]
+    correct = [g.verdict.correct for g in graded]
+    scores = [0.0] * len(graded)
+    for f in (0, 1):
+        other = [i for i in range(len(graded)) if fold[i] != f]
+        cells: dict = {}
+        for i in other:
+            cells.setdefault(features(graded[i]), []).append(correct[i])
+        fallback = metrics.rate(correct[i] for i in other)
+        for i in range(len(graded)):
+            if fold[i] == f:
+                seen = cells.get(features(graded[i]))
+                scores[i] = float(np.mean(seen)) if seen else (fallback if fallback is not None else 0.5)
+    return scores
+
+
+def feature_auroc(graded, features=observable) -> float | None:
+    """The AUROC of feature_scores: what a model that states its confidence from those features alone
+    would reach, a ceiling for a policy that cannot tell its own unnoticed slips from right answers."""
+    return metrics.auroc(feature_scores(graded, features), [g.verdict.correct for g in graded])
 
 
 # ----------------------------------------------------------------------------- summary.json

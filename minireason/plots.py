@@ -233,6 +233,6 @@ def reliability(panels: dict, path: str, title: str = "Reliability diagrams") ->
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="stated confidence (bin mean)",
                ylabel="accuracy in the bin", title=name, aspect="equal")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+        ax.legend(fontsize=7, loc="lower right", framealpha=0.85)
     fig.suptitle(f"{title} (marker area: share of completions in the bin)", fontsize=10)
     _save(fig, path)

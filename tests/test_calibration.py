@@ -250,3 +250,22 @@ def test_the_bar_line_reads_each_seed():
     line = bench.bar_line(by, ["arith", "code"])
     assert "arith ECE 0.04 AUROC 0.80 meets; accuracy - RLVR's -0.02" in line
     assert "code ECE 0.06 AUROC 0.90 misses" in line
+
+
+def test_feature_auroc_scores_each_half_with_the_other_by_hand():
+    """Two cells (direct: wrong, reflect: right) seen in both folds: the cross-fitted scores separate
+    them perfectly; with one feature for all, every score is its fold's mean and AUROC is 0.5 or less."""
+    rows, texts = [], []
+    for n in range(2, 42):
+        p = {"family": "sum", "difficulty": 1, "numbers": [n, 1]}
+        rows += [p, p]
+        texts += [f"</think><answer>{n}</answer>",                                  # direct, wrong
+                  f"{n}+1={n + 1} check {n + 1}-1={n} ok</think><answer>{n + 1}</answer>"]   # reflect, right
+    gs = metrics.grade(rows, texts, [5] * len(rows), [False] * len(rows))
+    assert calibration.feature_auroc(gs) == 1.0
+    assert calibration.feature_auroc(gs, features=lambda g: 0) <= 0.5
+    # a cell seen only in its own fold scores the other fold's accuracy (0.5 here), never its own outcome
+    lone = metrics.grade([{"family": "sum", "difficulty": 2, "numbers": [5, 5]}], ["</think><answer>10</answer>"],
+                         [5], [False])
+    scores = calibration.feature_scores(gs + lone)
+    assert scores[-1] == 0.5 and sorted(set(scores[:-1])) == [0.0, 1.0]
