@@ -121,28 +121,49 @@ def ceiling(folder: str, echo=print) -> dict:
     """folder/calibration/ceiling.json: per model (base, final) and domain, on the run's own held-out
     completions (the same samples as summary.json: its problems, samples per problem and evaluation
     key), the AUROC of the stated confidence beside calibration.feature_auroc, the AUROC a confidence
-    stated from what the completion shows (family, difficulty, style, revisions, a failed check) would reach."""
+    stated from what the completion shows (family, difficulty, style, revisions, a failed check) would
+    reach, and the AUROC of the model's own mean token log-prob of the completion up to </answer>."""
     path = os.path.join(folder, "calibration", "ceiling.json")
     if os.path.exists(path):
         return runfolder.read_json(path)
     import jax
 
-    from minireason import calibration, heldout
+    from minireason import calibration, heldout, rl
     from minireason.load import load_run
+    from minireason.traces import ANSWER_END
     run = load_run(folder, echo=lambda *a: None)
-    cfg = run.cfg
+    cfg, tok = run.cfg, run.tokenizer
+    e = cfg.eval
     key = jax.random.fold_in(jax.random.key(cfg.seed), 2)          # run.heldout_report's key
+    token_logp = jax.jit(rl.make_token_logp(run.graphdef, tok.pad_id, e.temperature))
+    answer_end = tok.encode(ANSWER_END)[0]
     out = {}
     for name in ("base", "final"):
         echo(f"{folder}: what the {name} model's completions show about their chances ...")
         problems, params = _heldout(run, folder, name == "base")
-        graded = heldout.sample_and_grade(run.generate, params, key, run.tokenizer, problems, cfg.eval.batch_size,
-                                          cfg.data.prompt_len, cfg.eval.temperature, cfg.eval.samples_per_problem)
+        prompts, tokens, mask, finished = heldout.sample_rows(run.generate, params, key, tok, problems,
+                                                              e.samples_per_problem, e.batch_size,
+                                                              cfg.data.prompt_len, e.temperature)
+        rows = [p for p in problems for _ in range(e.samples_per_problem)]
+        graded = metrics.grade(rows, tok.decode_completions(tokens, mask), mask.sum(axis=1), ~finished)
+        # the model's own mean token log-prob of what it wrote up to </answer> (not the confidence block)
+        upto = np.cumsum(tokens == answer_end, axis=1) - (tokens == answer_end) == 0
+        keep = (mask & upto).astype(np.float32)
+        mean_logp = np.zeros(len(rows))
+        for i in range(0, len(rows), e.batch_size):
+            j = slice(i, i + e.batch_size)
+            n = len(rows[j])
+            pad = lambda a: np.concatenate([a, np.repeat(a[-1:], e.batch_size - n, axis=0)])  # noqa: E731
+            lp = np.asarray(token_logp(params, pad(prompts[j]), pad(tokens[j]), pad(keep[j]))[0])[:n]
+            mean_logp[j] = (lp * keep[j]).sum(1) / np.maximum(keep[j].sum(1), 1)
         out[name] = {}
         for dom in sorted({metrics.domain_of(g.problem) for g in graded}):
-            gs = [g for g in graded if metrics.domain_of(g.problem) == dom]
+            at = [i for i, g in enumerate(graded) if metrics.domain_of(g.problem) == dom]
+            gs = [graded[i] for i in at]
             out[name][dom] = {"stated_auroc": metrics.calibration(gs).get("confidence_auroc"),
-                              "feature_auroc": calibration.feature_auroc(gs), "count": len(gs)}
+                              "feature_auroc": calibration.feature_auroc(gs),
+                              "logprob_auroc": metrics.auroc(mean_logp[at], [g.verdict.correct for g in gs]),
+                              "count": len(gs)}
     os.makedirs(os.path.dirname(path), exist_ok=True)
     runfolder.write_json(path, out)
     return out
@@ -258,14 +279,15 @@ def tables(runs: list[dict]) -> str:
                   table(forced, domains)]
     known = [r for c in MAIN for r in by.get(c, []) if r["ceiling"]]
     if known:
-        lines += ["", "what a confidence could know: AUROC of the stated confidence, and of one stated from what the "
-                  "completion shows (family, difficulty, style, revisions, a failed check; cross-fitted)"]
+        lines += ["", "what a confidence could know, AUROC for being right: of the stated confidence; of one stated from "
+                  "what the completion shows (family, difficulty, style, revisions, a failed check; cross-fitted); of "
+                  "the model's own mean token log-prob up to </answer>"]
         for dom in domains:
-            cells = [f"{r['name']} {fmt(r['ceiling']['final'][dom]['stated_auroc'])} / "
-                     f"{fmt(r['ceiling']['final'][dom]['feature_auroc'])}" for r in known if dom in r["ceiling"]["final"]]
-            base = [f"{fmt(r['ceiling']['base'][dom]['feature_auroc'])}" for r in known if r["condition"] == "rlcr"]
-            lines.append(f"  {dom}: final stated / from features: " + "; ".join(cells)
-                         + f" (base model, from features: {', '.join(base) or '–'})")
+            for r in known:
+                lines.append(f"  {dom} {r['name']:16s}" + "  ".join(
+                    f"{name}: stated {fmt(c['stated_auroc'])}, features {fmt(c['feature_auroc'])}, "
+                    f"log-prob {fmt(c.get('logprob_auroc'))}"
+                    for name, c in ((n, r["ceiling"][n][dom]) for n in ("base", "final"))))
     lines += ["", bar_line(by, domains), wall_lines(runs)]
     return "\n".join(lines)
 

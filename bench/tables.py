@@ -203,10 +203,11 @@ FILES = (
     ("minireason/alarms.py", "test_alarms.py"), ("minireason/testtime.py", "test_testtime.py"),
     ("minireason/plots.py", "test_plots.py"), ("minireason/report.py", "test_report.py"),
     ("minireason/compare.py", "test_compare.py"), ("minireason/transfer.py", "test_transfer.py"),
-    ("minireason/judge.py", "test_judge.py"),
+    ("minireason/judge.py", "test_judge.py"), ("minireason/calibration.py", "test_calibration.py"),
     ("minireason/course.py", "test_course.py, course/"),
     ("train.py", "test_cli.py"), ("sample.py", "test_tools.py"), ("verify.py", "test_tools.py"),
     ("bench/transfer.py", "test_transfer.py"), ("bench/judge.py", "test_judge.py"),
+    ("bench/calibration.py", "test_calibration.py"),
 )
 
 

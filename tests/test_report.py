@@ -142,3 +142,22 @@ def test_without_matplotlib_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(plots, "available", lambda: False)
     page = write(tmp_path)
     assert page.count(html.escape(plots.SKIPPED)) == 1 and "data:image" not in page
+
+
+def test_a_run_that_states_its_confidence_gets_its_columns_its_diagram_and_its_block(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minireason import metrics as metrics_lib
+    ev = make_eval()
+    for name, (ece, q) in (("base", (0.31, 0.5)), ("final", (0.04, 0.8))):
+        for m in (ev["models"][name]["overall"], ev["models"][name]["domains"]["arith"]["overall"]):
+            m.update({"confidence_mean": q, "ece": ece, "brier": 0.2, "confidence_auroc": 0.6,
+                      "reliability": metrics_lib.reliability_bins([q, q], [1, 0])})
+    ev["samples"][0]["final"]["completion"] += "<confidence>7</confidence>"
+    path = tmp_path / "report.html"
+    report.write_report(ev, str(tmp_path / "run"), str(path))
+    page = path.read_text()
+    assert "<th>ece</th>" in page and re.search(r">0.31</span><span class=\"arrow\">→</span>0.04<", page)
+    assert page.count('src="data:image/png;base64,') == 2 and "Reliability: accuracy against stated" in page
+    assert '<span class="tag">&lt;confidence&gt;7&lt;/confidence&gt;</span>' in page
+    assert '<span class="tag">&lt;confidence&gt;&lt;b&gt;</span>' in report.trace_html(
+        "</think><answer>1</answer><confidence><b>")                  # a cut block, escaped as written
