@@ -176,7 +176,8 @@ def ceiling(folder: str, echo=print) -> dict:
 def confident_wrong(out: str, seed: int, n: int = 4, echo=print) -> dict:
     """rlcr-seed{seed}/calibration/traces.json: held-out problems the base model answers wrongly with a
     stated confidence of 0.8 or more (one sample per problem, with the run's evaluation key), one per
-    family, with the RLVR and the RLCR model's sample of each."""
+    family, with the RLVR and the RLCR model's sample of each (`examples`); and the same for the
+    problems the RLCR model answers wrongly with q >= 0.8 (`after`)."""
     folder = os.path.join(out, "runs", f"rlcr-seed{seed}")
     path = os.path.join(folder, "calibration", "traces.json")
     if os.path.exists(path):
@@ -196,16 +197,20 @@ def confident_wrong(out: str, seed: int, n: int = 4, echo=print) -> dict:
         models[name] = heldout.sample_and_grade(run.generate, params, key, run.tokenizer, problems,
                                                 run.cfg.eval.batch_size, run.cfg.data.prompt_len,
                                                 run.cfg.eval.temperature)
-    picked, families = [], set()
-    for i, g in enumerate(models["base"]):
-        if not g.verdict.correct and (g.trace.confidence or 0) >= 0.8 and g.problem["family"] not in families:
-            families.add(g.problem["family"])
-            picked.append({"prompt": prompt_text(g.problem), **{
-                name: {"completion": gs[i].completion, "correct": gs[i].verdict.correct,
-                       "confidence": gs[i].trace.confidence} for name, gs in models.items()}})
-        if len(picked) == n:
-            break
-    result = {"seed": seed, "examples": picked}
+    def confidently_wrong(who: str) -> list[dict]:
+        """One problem per family that `who` answers wrongly with q >= 0.8, with every model's answer."""
+        picked, families = [], set()
+        for i, g in enumerate(models[who]):
+            if not g.verdict.correct and (g.trace.confidence or 0) >= 0.8 and g.problem["family"] not in families:
+                families.add(g.problem["family"])
+                picked.append({"prompt": prompt_text(g.problem), **{
+                    name: {"completion": gs[i].completion, "correct": gs[i].verdict.correct,
+                           "confidence": gs[i].trace.confidence} for name, gs in models.items()}})
+            if len(picked) == n:
+                break
+        return picked
+
+    result = {"seed": seed, "examples": confidently_wrong("base"), "after": confidently_wrong("rlcr")}
     os.makedirs(os.path.dirname(path), exist_ok=True)
     runfolder.write_json(path, result)
     return result
@@ -386,8 +391,9 @@ def traces_text(out: str) -> str:
     for r in read_all(out):
         path = os.path.join(out, "runs", r["name"], "calibration", "traces.json")
         if r["condition"] == "rlcr" and os.path.exists(path):
-            for ex in runfolder.read_json(path)["examples"]:
-                lines.append(f"seed {r['seed']}: {ex['prompt'].removesuffix('<think>')}")
+            stored = runfolder.read_json(path)
+            for who, ex in [("base", e) for e in stored["examples"]] + [("rlcr", e) for e in stored.get("after", [])]:
+                lines.append(f"seed {r['seed']}, wrong and sure ({who}): {ex['prompt'].removesuffix('<think>')}")
                 for name in ("base", "rlvr", "rlcr"):
                     c = ex[name]
                     lines.append(f"  {name:5s} {'right' if c['correct'] else 'wrong'} q={fmt(c['confidence'], '.1f')}: "
