@@ -286,7 +286,7 @@ def tables(runs: list[dict]) -> str:
     if forced:
         lines += ["", "no thinking: the same held-out problems with the thinking cut at 0 tokens (budget forcing)",
                   table(forced, domains)]
-    known = [r for c in MAIN for r in by.get(c, []) if r["ceiling"]]
+    known = [r for c in ("rlvr", "rlcr") for r in by.get(c, []) if r["ceiling"]]
     if known:
         lines += ["", "what a confidence could know, AUROC for being right: of the stated confidence; of one stated from "
                   "what the completion shows (family, difficulty, style, revisions, a failed check; cross-fitted); of "
@@ -401,6 +401,17 @@ def traces_text(out: str) -> str:
     return "\n".join(lines)
 
 
+def ece_noise(n: int, draws: int = 200, seed: int = 0) -> tuple[float, float]:
+    """(median, 90th percentile) of the ECE of a perfectly calibrated model on n completions: q uniform
+    over the 11 levels, each completion right with probability q. The noise floor of a measured ECE."""
+    rng = np.random.default_rng(seed)
+    eces = []
+    for _ in range(draws):
+        q = rng.integers(11, size=n) / 10
+        eces.append(metrics.ece(q, rng.random(n) < q))
+    return float(np.median(eces)), float(np.percentile(eces, 90))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -415,8 +426,15 @@ def main(argv=None) -> int:
                     "visible features (family, difficulty, style, revisions) would reach (AUROC)")
     ap.add_argument("--traces", action="store_true", help="also the base model's confidently wrong answers, "
                     "with the RLVR and RLCR models' answers to the same problems")
+    ap.add_argument("--noise", type=int, nargs="+", metavar="N", help="only print the ECE of a perfectly "
+                    "calibrated model on N completions (median and 90th percentile of 200 draws)")
     ap.add_argument("--store", default=None, metavar="DIR", help="copy the finished runs' small files to DIR")
     args = ap.parse_args(argv)
+    if args.noise:
+        for n in args.noise:
+            median, p90 = ece_noise(n)
+            print(f"ECE of a calibrated model on {n} completions: median {median:.3f}, 90th percentile {p90:.3f}")
+        return 0
     try:
         unknown = [c for c in args.conditions if c not in CONDITIONS]
         if unknown:
@@ -424,9 +442,9 @@ def main(argv=None) -> int:
         if not args.table:
             run_all(args.out, args.seeds, args.conditions, args.preset, args.sets)
         for r in read_all(args.out):
-            if args.budget0:
+            if args.budget0 and r["condition"] in ("rlvr", "rlcr"):
                 no_thinking(os.path.join(args.out, "runs", r["name"]))
-            if args.ceiling and r["condition"] in MAIN:
+            if args.ceiling and r["condition"] in ("rlvr", "rlcr"):
                 ceiling(os.path.join(args.out, "runs", r["name"]))
             if args.traces and r["condition"] == "rlcr" and os.path.exists(
                     os.path.join(args.out, "runs", f"rlvr-seed{r['seed']}", "summary.json")):

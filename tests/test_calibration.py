@@ -269,3 +269,9 @@ def test_feature_auroc_scores_each_half_with_the_other_by_hand():
                          [5], [False])
     scores = calibration.feature_scores(gs + lone)
     assert scores[-1] == 0.5 and sorted(set(scores[:-1])) == [0.0, 1.0]
+
+
+def test_the_noise_floor_of_ece_shrinks_with_n():
+    bench = _bench()
+    small, large = bench.ece_noise(96, draws=40), bench.ece_noise(1672, draws=40)
+    assert small[0] > large[0] > 0 and small[0] <= small[1]
