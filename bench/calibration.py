@@ -17,6 +17,8 @@ after every answer, K uniform in the corpus):
     rlcr-long   from the same base model: RLCR for 400 steps instead of 100 (about 4 times the 15
                 minutes a run is meant to take): is a confidence that tells right from wrong a matter
                 of steps?
+    rlcr-drgrpo from the same base model: RLCR with Dr. GRPO's advantages, r - mean, not divided by
+                the group's std (RLCR's own runs set TRL's scale_rewards to false)
 
 and, for each finished run, its base and final model with the thinking cut to nothing (budget forcing,
 B = 0: `</think><answer>` right after the prompt, then the answer and the confidence), on the same
@@ -51,6 +53,7 @@ CONDITIONS = {        # name: (train.py overrides, start from the rlcr run's bas
     "rlcr-arith": (["rl.families=countdown,sum"], True),
     "noreflect": (["data.style_weights=0.38,0.45,0"], False),
     "rlcr-long": (["rl.steps=400"], True),
+    "rlcr-drgrpo": (["rl.loss=dr_grpo"], True),
 }
 MAIN = ("rlvr", "rlcr", "log")
 DEFAULT_OUT = os.path.join(ROOT, "runs", "calibration")
@@ -274,7 +277,7 @@ def tables(runs: list[dict]) -> str:
     lines = ["calibration on held-out problems (mean ± sd over seeds; q = the stated confidence, none stated "
              "counts as q = 1)", table(main, domains)]
     extra = []
-    for c in ("rlcr-arith", "noreflect", "rlcr-long"):
+    for c in ("rlcr-arith", "noreflect", "rlcr-long", "rlcr-drgrpo"):
         if c in by:
             extra += [(f"{c} base", side(by[c], "base")), (f"{c} final", side(by[c], "final"))]
     if extra:
