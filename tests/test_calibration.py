@@ -221,13 +221,8 @@ def test_a_tiny_rlcr_run_reports_calibration(tmp_path):
 # ----------------------------------------------------------------------------- bench/calibration.py's arithmetic
 
 def _bench():
-    import importlib.util
-    import os
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "calibration.py")
-    spec = importlib.util.spec_from_file_location("bench_calibration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from bench_module import load
+    return load("calibration")
 
 
 def test_pooled_reliability_bins_weigh_by_count():

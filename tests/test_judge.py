@@ -240,12 +240,8 @@ def test_best_of_n_and_majority_by_hand():
 
 
 def _bench():
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "judge.py")
-    spec = importlib.util.spec_from_file_location("bench_judge", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from bench_module import load
+    return load("judge")
 
 
 def test_gao_fit_recovers_a_curve_of_its_own_form():
