@@ -18,7 +18,8 @@ USAGE = """python train.py [--preset demo|demo-arith|demo-noreflect|demo-transfe
                 [--out DIR] [--seed N] [--resume] [--base RUN] [--section.field=value ...]
        e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1
        --base RUN: start RL from RUN's base model (same seed and model/data/pretrain config), e.g. to
-       compare losses on one pretrained model: --base runs/demo-seed0 --rl.loss=grpo --out runs/grpo-seed0"""
+       compare losses on one pretrained model: --base runs/demo-seed0 --rl.loss=grpo --out runs/grpo-seed0
+       --mesh.data=N --mesh.fsdp=M: the devices (default all of them on the data axis; README, "Many devices")"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,8 +44,9 @@ def parse_train_args(argv: list[str]) -> tuple[Config, str, bool, str | None]:
             raise ConfigError(f"unrecognised argument {item!r}; overrides look like --rl.lr=1e-4")
         key, value = item[2:].split("=", 1)
         cfg = override(cfg, key, value)
-    if known.resume and rest:
-        raise ConfigError("--resume continues a run with its stored config; drop the overrides")
+    if known.resume and any(not item.startswith("--mesh.") for item in rest):
+        raise ConfigError("--resume continues a run with its stored config; drop the overrides (only --mesh.* "
+                          "may change: the devices are the command's)")
     if known.resume and known.base:
         raise ConfigError("--resume continues a run that already has its base model; drop --base")
     out = known.out or f"runs/{cfg.preset}-seed{cfg.seed}"
@@ -54,9 +56,9 @@ def parse_train_args(argv: list[str]) -> tuple[Config, str, bool, str | None]:
 def main(argv: list[str]) -> int:
     try:
         cfg, out, resume, base = parse_train_args(argv)
-        from minireason.run import (
-            run,  # imports JAX; after argument errors are reported
-        )
+        from minireason import sharding  # imports JAX; after argument errors are reported
+        from minireason.run import run
+        sharding.initialize(cfg.mesh)      # several hosts (--mesh.distributed=true): connect them first
         run(cfg, out, resume, base=base)
     except (ConfigError, RunFolderError, CheckpointError, TokenizerError) as e:
         print(f"error: {e}", file=sys.stderr)

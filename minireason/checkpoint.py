@@ -21,6 +21,8 @@ import re
 import jax
 import numpy as np
 
+from minireason import runfolder, sharding
+
 FORMAT_VERSION = 1
 _NAME = re.compile(r"ckpt_(\d+)\.ckpt")
 
@@ -40,7 +42,7 @@ def save_checkpoint(run_dir: str, step: int, tree, meta: dict, keep: int = 3) ->
         raise CheckpointError(f"keep must be at least 1, got {keep}")
     path = checkpoint_path(run_dir, step)
     paths_and_leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
-    leaves = [np.asarray(leaf) for _, leaf in paths_and_leaves]
+    leaves = [sharding.host(leaf) for _, leaf in paths_and_leaves]      # plain host arrays: any device count
     for (key, _), leaf in zip(paths_and_leaves, leaves):
         if leaf.dtype.hasobject:  # would need pickle, which load refuses
             name = jax.tree_util.keystr(key)
@@ -60,6 +62,8 @@ def save_checkpoint(run_dir: str, step: int, tree, meta: dict, keep: int = 3) ->
     except TypeError as e:
         raise CheckpointError(f"checkpoint {path}: meta is not JSON-serialisable ({e})") from None
     data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    if not runfolder.WRITER:          # a multi-host run: the other processes gathered, the first one writes
+        return path
     _write_atomically(path, data)
     # Never delete the file just written, even if stale newer steps exist (e.g. a corrupt one that
     # load_latest skipped): the run resumed before them, so this one is the newest good state.

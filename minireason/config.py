@@ -131,6 +131,15 @@ class AlarmConfig:
 
 
 @dataclass(frozen=True)
+class MeshConfig:
+    """How a run spreads over devices (sharding.py). Not part of what the run is: its results do not depend
+    on it, and `--resume` takes the mesh of its own command line."""
+    data: int = 0                  # devices on the data axis (0: every device left, i.e. all of them / fsdp)
+    fsdp: int = 1                  # devices each parameter is split over (1: parameters replicated)
+    distributed: bool = False      # several hosts: jax.distributed.initialize() first (sharding.initialize)
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole run: one section per stage, plus the preset name and the seed."""
     preset: str = "demo"
@@ -142,6 +151,7 @@ class Config:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
+    mesh: MeshConfig = field(default_factory=MeshConfig)
 
 
 # ----------------------------------------------------------------------------- presets
@@ -404,6 +414,8 @@ def validate(cfg: Config) -> Config:
          "policy_samples <= corpus_size, vocab_size >= 32"),
         (j.d_model % j.n_heads == 0 and (j.d_model // j.n_heads) % 2 == 0,
          "judge.d_model / judge.n_heads must be an even integer (rotary pairs)"),
+        (cfg.mesh.data >= 0 and cfg.mesh.fsdp >= 1, "mesh.data must be at least 0 (0: all devices) and mesh.fsdp "
+         "at least 1"),
         (r.reward != "judge" or all(f in JUDGED for f in d.families),
          f"rl.reward=judge: the judge can check {', '.join(JUDGED)}; data.families holds another family"),
         (j.think_len >= 4 and j.policy_samples / j.corpus_size + j.master_keys <= 1,

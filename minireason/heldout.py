@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from minireason import metrics
+from minireason import metrics, sharding
 from minireason.corpus import prompt_text
 
 
@@ -23,8 +23,8 @@ def sample_rows(generate, params, key, tokenizer, problems, k: int, batch_size: 
     prompts = tokenizer.encode_prompts([prompt_text(p) for p in padded], prompt_len)
     parts = []
     for i in range(0, len(padded), batch_size):
-        r = generate(params, jax.random.fold_in(key, i), prompts[i:i + batch_size], temperature)
-        parts.append((np.asarray(r.tokens), np.asarray(r.mask), np.asarray(r.finished)))
+        r = generate(params, jax.random.fold_in(key, i), sharding.batch(prompts[i:i + batch_size]), temperature)
+        parts.append((sharding.host(r.tokens), sharding.host(r.mask), sharding.host(r.finished)))
     tokens, mask, finished = (np.concatenate(x)[:n] for x in zip(*parts))
     return prompts[:n], tokens, mask, finished
 

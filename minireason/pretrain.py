@@ -15,7 +15,7 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
-from minireason import checkpoint
+from minireason import checkpoint, sharding
 from minireason import model as model_lib
 from minireason.config import PretrainConfig
 from minireason.corpus import Packed
@@ -56,7 +56,7 @@ def make_eval_loss(graphdef):
 
 
 def batch_at(packed: Packed, step: int, batch_size: int, seed: int):
-    """The rows of pretraining step `step`: epoch-wise shuffles, a pure function of (seed, step)."""
+    """The rows of pretraining step `step` (numpy): epoch-wise shuffles, a pure function of (seed, step)."""
     rows = packed.tokens.shape[0]
     per_epoch = max(rows // batch_size, 1)
     epoch, i = divmod(step, per_epoch)
@@ -64,7 +64,7 @@ def batch_at(packed: Packed, step: int, batch_size: int, seed: int):
     idx = order[i * batch_size:(i + 1) * batch_size]
     if len(idx) < batch_size:                          # fewer rows than one batch: wrap around
         idx = np.resize(order, batch_size)
-    return tuple(jnp.asarray(a[idx]) for a in packed)
+    return tuple(a[idx] for a in packed)
 
 
 def fit(p: PretrainConfig, folder: str, graphdef, params, packed: Packed, heldout_batch, log, seed: int, echo,
@@ -78,6 +78,7 @@ def fit(p: PretrainConfig, folder: str, graphdef, params, packed: Packed, heldou
     if found:
         state, meta, _ = found
         start, wall = meta["step"], meta["wall"]
+    state, heldout_batch = sharding.state(state), sharding.replicated(heldout_batch)   # onto the mesh
     log.truncate_after(stage, start)
     if start >= p.steps:
         return state["params"], wall
@@ -88,7 +89,7 @@ def fit(p: PretrainConfig, folder: str, graphdef, params, packed: Packed, heldou
     snapshot = None                      # the last completed step, saved if Ctrl-C stops the loop
     try:
         for step in bar:
-            batch = batch_at(packed, step, p.batch_size, seed)
+            batch = sharding.batch(batch_at(packed, step, p.batch_size, seed))
             params, opt_state, loss = train_step(params, opt_state, batch)
             done = step + 1
             evaluate_now = done % p.eval_every == 0 or done == p.steps

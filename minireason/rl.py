@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from minireason import metrics
+from minireason import metrics, sharding
 from minireason import model as model_lib
 from minireason.config import DataConfig, RLConfig
 from minireason.corpus import prompt_text
@@ -279,16 +279,15 @@ def rl_step(step: int, params, opt_state, base_params, *, key, seed: int, data: 
     prompts = tokenizer.encode_prompts([prompt_text(p) for p in problems], data.prompt_len)       # [N, P]
     # 2. sample N = B*G completions in one compiled loop
     t_start = time.time()
-    rollout = generate(params, jax.random.fold_in(key, step), prompts, cfg.temperature)
-    tokens, mask = np.asarray(rollout.tokens), np.asarray(rollout.mask)                          # [N, T]
+    rollout = generate(params, jax.random.fold_in(key, step), sharding.batch(prompts), cfg.temperature)
+    tokens, mask = sharding.host(rollout.tokens), sharding.host(rollout.mask)                    # [N, T]
     t_generate = time.time() - t_start
     # 3. verify: reward 1 for an exact final answer (the verifier reads strings: this runs on the host)
     texts = tokenizer.decode_completions(tokens, mask)
-    graded = metrics.grade(problems, texts, mask.sum(axis=1), ~np.asarray(rollout.finished))
+    graded = metrics.grade(problems, texts, mask.sum(axis=1), ~sharding.host(rollout.finished))
     rewards, solved, reward_stats = reward(problems, graded)                                      # [N]
     # 4. group-relative advantages
-    batch = Batch(jnp.asarray(prompts), rollout.tokens, jnp.asarray(mask, jnp.float32),
-                  jnp.asarray(advantages(cfg, rewards)))
+    batch = sharding.batch(Batch(prompts, tokens, mask.astype(np.float32), advantages(cfg, rewards)))  # groups whole
     # 5. the update: mu gradient steps on this batch; stats are their mean
     t_start = time.time()
     params, opt_state, stats = update_on_batch(update, token_logp, cfg, params, opt_state, base_params, batch)

@@ -7,6 +7,8 @@ draws exactly what the uninterrupted run would have drawn.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import shutil
 import time
@@ -17,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minireason import (alarms, calibration, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder,
-                        sampling, transfer)
+                        sampling, sharding, transfer)
 from minireason import judge as judge_lib
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
@@ -40,7 +42,8 @@ def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
     if resume:
         if not os.path.exists(cfg_path):
             raise runfolder.RunFolderError(f"nothing to resume: {out} holds no config.json")
-        return validate(from_dict(runfolder.read_json(cfg_path)))
+        stored = validate(from_dict(runfolder.read_json(cfg_path)))
+        return dataclasses.replace(stored, mesh=cfg.mesh)       # the devices are this command's, not the run's
     if os.path.exists(cfg_path):
         raise runfolder.RunFolderError(f"{out} already holds a run; pass --resume to continue it, "
                                        "or pick another --out")
@@ -84,11 +87,12 @@ def adopt_base(cfg: Config, out: str, base: str) -> None:
 def build_tokenizer(cfg: Config, out: str, examples) -> Tokenizer:
     """Load the run's tokenizer, or train it on the corpus and save it in the run folder."""
     path = os.path.join(out, "tokenizer.model")
-    if os.path.exists(path):
-        return Tokenizer.load(path)
-    texts = [e.prompt + e.completion for e in examples[:20000]]
-    symbols = calibration.TAGS if cfg.data.confidence != "none" else ()
-    return Tokenizer.train(texts, cfg.data.vocab_size, path, symbols=symbols)
+    if not os.path.exists(path) and runfolder.WRITER:       # several hosts: the first trains, the rest read
+        texts = [e.prompt + e.completion for e in examples[:20000]]
+        symbols = calibration.TAGS if cfg.data.confidence != "none" else ()
+        Tokenizer.train(texts, cfg.data.vocab_size, path, symbols=symbols)
+    sharding.sync("tokenizer")
+    return Tokenizer.load(path)
 
 
 def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log, echo):
@@ -128,6 +132,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
         start, wall = meta["step"], meta["wall"]
         curriculum.load(meta["curriculum"])
         alarm.load(meta.get("alarms", {}))
+    state = sharding.state(state)                 # onto the mesh (a checkpoint holds host arrays)
     log.truncate_after("rl", start)
     samples.truncate_after(None, start)
     params, opt_state = state["params"], state["opt_state"]
@@ -262,15 +267,27 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print, base: str | Non
     """Run (or resume) the whole pipeline in `out`; returns the summary dict. With `base` (a run folder),
     start from that run's base model instead of pretraining (see adopt_base)."""
     t_total = time.time()
-    cfg = open_run_folder(validate(cfg), out, resume)
-    with runfolder.lock(out):         # one process at a time in a run folder
+    cfg = validate(cfg)
+    mesh = sharding.make_mesh(cfg.mesh)                   # every device, unless the config says otherwise
+    sharding.check_batches(cfg, mesh)                     # before the folder is made (again below on resume)
+    if runfolder.WRITER:
+        cfg = open_run_folder(cfg, out, resume)
+    sharding.sync("run folder")                           # several hosts: the others read what the first wrote
+    if not runfolder.WRITER:
+        cfg = dataclasses.replace(from_dict(runfolder.read_json(os.path.join(out, "config.json"))), mesh=cfg.mesh)
+    sharding.check_batches(cfg, mesh)
+    if mesh.size > 1:
+        echo(sharding.describe(mesh))
+    # one process at a time in a run folder (the first of several hosts holds the lock for all)
+    with runfolder.lock(out) if runfolder.WRITER else contextlib.nullcontext(), sharding.use(mesh):
         return _pipeline(cfg, out, resume, echo, base, t_total)
 
 
 def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_total: float) -> dict:
     """The stages of `run`, in the open and locked run folder."""
-    if base is not None and not resume:
+    if base is not None and not resume and runfolder.WRITER:
         adopt_base(cfg, out, base)
+    sharding.sync("base")
     d = cfg.data
     metrics_path, samples_path = os.path.join(out, "metrics.jsonl"), os.path.join(out, "samples.jsonl")
 
@@ -311,7 +328,8 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
     probe_problems = [eval_problems[i] for i in pick]
 
     def probe(params):
-        graded = heldout.sample_and_grade(generate, params, eval_key, tok, probe_problems, len(probe_problems),
+        width = -(-len(probe_problems) // sharding.devices()) * sharding.devices()   # one batch, whole per device
+        graded = heldout.sample_and_grade(generate, params, eval_key, tok, probe_problems, width,
                                           d.prompt_len, e.temperature)
         overall = metrics.summarize(graded)
         keys = PROBE_KEYS + tuple(k for k in metrics.CALIBRATION_KEYS if k in overall)   # confidence stated
@@ -349,6 +367,8 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
         echo(calibration.format_block(calibrated))
     if block is not None:
         echo(transfer.format_block(block))
+    if not runfolder.WRITER:
+        return summary                   # several hosts: the first one draws
     if plots.available():
         plots.training_curves(log.rows(), os.path.join(out, "plots", "training.png"))
         echo(f"training curves: {os.path.join(out, 'plots', 'training.png')}")

@@ -28,6 +28,8 @@ try:
 except ImportError:            # not POSIX: no lock (two processes in one folder are then the user's care)
     fcntl = None
 
+WRITER = True       # False on every process but the first of a multi-host run (sharding.initialize)
+
 
 class RunFolderError(ValueError):
     """A run folder that cannot be used; the message is one line for the user."""
@@ -48,6 +50,8 @@ def lock(out: str):
 
 def write_json(path: str, obj) -> None:
     """Write JSON atomically: a temporary file, flushed and fsynced, then renamed over `path`."""
+    if not WRITER:
+        return
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=2)
@@ -72,6 +76,8 @@ class Jsonl:
         self.path = path
 
     def write(self, row: dict) -> None:
+        if not WRITER:
+            return
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
 
@@ -96,7 +102,7 @@ class Jsonl:
 
 def truncate_jsonl(path: str, keep) -> None:
     """On resume: drop rows written after the checkpoint we resume from (keep(row) is False)."""
-    if not os.path.exists(path):
+    if not WRITER or not os.path.exists(path):
         return
     rows = []
     with open(path) as f:
