@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from minireason import model as model_lib  # noqa: E402
-from minireason import rl, sampling  # noqa: E402
+from minireason import rl, sampling, sharding  # noqa: E402
 from minireason.config import ModelConfig, RLConfig  # noqa: E402
 
 VOCAB, PROMPTS, GROUP, PROMPT_LEN, NEW_TOKENS, BETA = 512, 16, 8, 32, 128, 0.04
@@ -103,9 +103,11 @@ class CallCounter:
         return self.model_calls, self.compiles
 
 
-def make_w1(seed: int = 0):
-    """Build W1's model, prompts and jitted functions; returns step() -> dict of seconds."""
-    counter = CallCounter()
+def make_w1(seed: int = 0, mesh=None, counter=None):
+    """Build W1's model, prompts and jitted functions; returns step() -> dict of seconds. With `mesh`
+    (sharding.make_mesh), every array goes through sharding.py as in train.py: prompts and the update's
+    batch split over the mesh's devices, parameters and optimizer state placed by `sharding.state`."""
+    counter = counter or CallCounter()
     graphdef, params = model_lib.init(MODEL, VOCAB, seed)
     ref_params = params
     cfg = RLConfig(loss="grpo", prompts_per_step=PROMPTS, group_size=GROUP, beta=BETA, lr=1e-4,
@@ -118,6 +120,11 @@ def make_w1(seed: int = 0):
     distinct = np.concatenate([np.full((PROMPTS, 1), BOS), rng.integers(4, 4 + 95, (PROMPTS, PROMPT_LEN - 1))], 1)
     prompts = jnp.asarray(np.repeat(distinct, GROUP, axis=0), jnp.int32)          # [N, P], groups contiguous
     state = {"params": params, "opt_state": optimizer.init(params), "step": 0}
+    if mesh is not None:
+        with sharding.use(mesh):
+            prompts = sharding.batch(np.asarray(prompts))
+            ref_params = sharding.state(ref_params)
+            state.update(sharding.state({"params": params, "opt_state": state["opt_state"]}))
 
     def step() -> dict:
         t0 = time.perf_counter()
@@ -125,8 +132,13 @@ def make_w1(seed: int = 0):
         tokens = np.asarray(rollout.tokens)                                      # waits for the sampler
         t1 = time.perf_counter()
         rewards = (tokens == A_TOKEN).sum(axis=1).astype(np.float32)             # reward: count of 'a'
-        batch = rl.Batch(prompts, rollout.tokens, rollout.mask.astype(jnp.float32),
-                         jnp.asarray(rl.advantages(cfg, rewards)))
+        if mesh is None:
+            batch = rl.Batch(prompts, rollout.tokens, rollout.mask.astype(jnp.float32),
+                             jnp.asarray(rl.advantages(cfg, rewards)))
+        else:                                                                    # as rl.rl_step builds it
+            with sharding.use(mesh):
+                batch = sharding.batch(rl.Batch(np.asarray(prompts), tokens, np.asarray(rollout.mask, np.float32),
+                                                rl.advantages(cfg, rewards)))
         t2 = time.perf_counter()
         state["params"], state["opt_state"], stats = update(state["params"], state["opt_state"], ref_params, batch)
         jax.block_until_ready((state["params"], stats))

@@ -6,7 +6,7 @@
                     completions, held-out evaluation rows
     RL groups       whole groups on each device: rl.prompts_per_step is a multiple of the device count,
                     so a group's G completions, and so its advantages, never straddle two devices
-    parameters      replicated; with mesh.fsdp > 1 each array's largest axis that fsdp divides is split
+    parameters      replicated; with mesh.fsdp > 1 each array's first axis that fsdp divides is split
                     over the fsdp axis (ZeRO-3 / FSDP: every device keeps 1/fsdp of it)
     optimizer state as the parameters (AdamW's moments have their shapes); its step count replicated
     keys, scalars   replicated
@@ -130,13 +130,15 @@ def replicated(tree):
 
 
 def param_spec(shape: tuple[int, ...], fsdp: int) -> PartitionSpec:
-    """FSDP's rule for one array: split its largest axis that `fsdp` divides over the fsdp axis, or
-    replicate it (scalars, and arrays no axis of which fsdp divides)."""
+    """FSDP's rule for one array: split its first axis that `fsdp` divides over the fsdp axis, or
+    replicate it (scalars, and arrays no axis of which fsdp divides). A kernel is [in, out], so that is
+    its input axis, the one a matmul contracts and XLA all-gathers before it: splitting the output axis
+    instead would ask the activations for the fsdp axis twice (batch and features), which XLA can only
+    resolve by replicating them."""
     if fsdp > 1:
-        fits = [i for i, size in enumerate(shape) if size % fsdp == 0]
-        if fits:
-            axis = max(fits, key=lambda i: shape[i])
-            return PartitionSpec(*[("fsdp" if i == axis else None) for i in range(len(shape))])
+        for axis, size in enumerate(shape):
+            if size % fsdp == 0:
+                return PartitionSpec(*[("fsdp" if i == axis else None) for i in range(len(shape))])
     return REPLICATED
 
 

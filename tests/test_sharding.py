@@ -159,11 +159,9 @@ def test_batches_that_do_not_divide_get_one_line(tmp_path, extra, message):
 
 
 def test_param_spec_is_fsdp_rule():
-    """Hand-worked: the largest axis that fsdp divides is split; nothing divisible, or fsdp 1: replicated."""
-    assert param_spec((96, 256), 2) == P(None, "fsdp")
-    assert param_spec((256, 96), 4) == P("fsdp", None)
-    assert param_spec((64, 96), 32) == P(None, "fsdp")          # both divide: the larger one
-    assert param_spec((64, 90), 32) == P("fsdp", None)          # only 64 does
+    """Hand-worked: the first axis that fsdp divides is split; nothing divisible, or fsdp 1: replicated."""
+    assert param_spec((96, 256), 2) == P("fsdp", None)
+    assert param_spec((90, 256), 4) == P(None, "fsdp")           # 90 % 4 != 0: the next axis
     assert param_spec((6, 7), 4) == P()
     assert param_spec((), 2) == P()
     assert param_spec((96, 256), 1) == P()
