@@ -43,6 +43,8 @@ def save_checkpoint(run_dir: str, step: int, tree, meta: dict, keep: int = 3) ->
     path = checkpoint_path(run_dir, step)
     paths_and_leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
     leaves = [sharding.host(leaf) for _, leaf in paths_and_leaves]      # plain host arrays: any device count
+    if not runfolder.WRITER:          # a multi-host run: every process gathered (a collective), the first writes
+        return path
     for (key, _), leaf in zip(paths_and_leaves, leaves):
         if leaf.dtype.hasobject:  # would need pickle, which load refuses
             name = jax.tree_util.keystr(key)
@@ -62,8 +64,6 @@ def save_checkpoint(run_dir: str, step: int, tree, meta: dict, keep: int = 3) ->
     except TypeError as e:
         raise CheckpointError(f"checkpoint {path}: meta is not JSON-serialisable ({e})") from None
     data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-    if not runfolder.WRITER:          # a multi-host run: the other processes gathered, the first one writes
-        return path
     _write_atomically(path, data)
     # Never delete the file just written, even if stale newer steps exist (e.g. a corrupt one that
     # load_latest skipped): the run resumed before them, so this one is the newest good state.

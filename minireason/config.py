@@ -132,8 +132,8 @@ class AlarmConfig:
 
 @dataclass(frozen=True)
 class MeshConfig:
-    """How a run spreads over devices (sharding.py). Not part of what the run is: its results do not depend
-    on it, and `--resume` takes the mesh of its own command line."""
+    """How a run spreads over devices (sharding.py). config.json records it, but it is not part of what
+    the run is: the results do not depend on it, and `--resume` takes the mesh of its own command line."""
     data: int = 0                  # devices on the data axis (0: every device left, i.e. all of them / fsdp)
     fsdp: int = 1                  # devices each parameter is split over (1: parameters replicated)
     distributed: bool = False      # several hosts: jax.distributed.initialize() first (sharding.initialize)

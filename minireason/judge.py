@@ -50,7 +50,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from minireason import checkpoint, heldout, metrics, pretrain, rl, runfolder, sampling, traces, verifiers
+from minireason import checkpoint, heldout, metrics, pretrain, rl, runfolder, sampling, sharding, traces, verifiers
 from minireason import model as model_lib
 from minireason.config import Config, JudgeConfig, ModelConfig, PretrainConfig
 from minireason.corpus import Example, noise_of, pack, prompt_text
@@ -259,7 +259,8 @@ class Judge:
     """A trained judge: its tokenizer and parameters, and one jitted sampler and scorer of fixed shape."""
 
     def __init__(self, cfg: Config, tokenizer: Tokenizer, graphdef, params):
-        self.cfg, self.tok, self.graphdef, self.params = cfg, tokenizer, graphdef, params
+        self.cfg, self.tok, self.graphdef = cfg, tokenizer, graphdef
+        self.params = sharding.state(params)             # on the mesh, if there is one (sharding.py)
         j = cfg.judge
         self.yes_id, self.no_id = (_single_token(tokenizer, w) for w in (YES, NO))
         self.generate = sampling.make_generate(graphdef, model_config(j), j.think_len, tokenizer.pad_id,
@@ -292,10 +293,11 @@ class Judge:
         prompts = self.tok.encode_prompts(texts, prompt_width(self.cfg))
         tokens, masks, scores = [], [], []
         for i in range(0, len(texts), b):
-            r = self.generate(self.params, jax.random.key(0), prompts[i:i + b], GREEDY)
-            tokens.append(np.asarray(r.tokens))
-            masks.append(np.asarray(r.mask))
-            scores.append(np.asarray(self.score(self.params, prompts[i:i + b], r.tokens)))
+            rows = sharding.batch(prompts[i:i + b])
+            r = self.generate(self.params, jax.random.key(0), rows, GREEDY)
+            tokens.append(sharding.host(r.tokens))
+            masks.append(sharding.host(r.mask))
+            scores.append(sharding.host(self.score(self.params, rows, r.tokens)))
         tokens, masks, scores = (np.concatenate(x)[:n] for x in (tokens, masks, scores))
         written = self.tok.decode_completions(tokens, masks)
         answers = [traces.parse(w).answer for w in written]
@@ -372,12 +374,12 @@ def train(cfg: Config, out: str, policy, log, echo=print) -> Judge:
     echo(f"judge ({j.style}): building its corpus of {j.corpus_size:,} candidates ...")
     corpus = judge_corpus(cfg, cfg.seed, j.corpus_size, policy)
     path = os.path.join(folder, "tokenizer.model")
-    if os.path.exists(path):
-        tok = Tokenizer.load(path)
-    else:
+    if not os.path.exists(path) and runfolder.WRITER:      # several hosts: the first trains, the rest read
         texts = [judge_prompt(c.problem, shown(c.text, j.reads)) + judge_completion(c.problem, c.text, j.style)[0]
                  for c in corpus[:20000]]
-        tok = Tokenizer.train(texts, j.vocab_size, path, symbols=(JUDGE_TAG, YES, NO))
+        Tokenizer.train(texts, j.vocab_size, path, symbols=(JUDGE_TAG, YES, NO))
+    sharding.sync("judge tokenizer")
+    tok = Tokenizer.load(path)
     rows = examples(corpus, tok, cfg)
     labels = np.array([r.completion.endswith(YES + traces.ANSWER_END) for r in rows])
     width, think = prompt_width(cfg), j.think_len

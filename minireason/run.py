@@ -47,6 +47,7 @@ def open_run_folder(cfg: Config, out: str, resume: bool) -> Config:
     if os.path.exists(cfg_path):
         raise runfolder.RunFolderError(f"{out} already holds a run; pass --resume to continue it, "
                                        "or pick another --out")
+    sharding.sync("run folder checked")      # several hosts: every one has checked before the first writes
     os.makedirs(out, exist_ok=True)
     runfolder.write_json(cfg_path, to_dict(cfg))
     return cfg
@@ -73,6 +74,8 @@ def adopt_base(cfg: Config, out: str, base: str) -> None:
     if not os.path.exists(checkpoint.checkpoint_path(ckpts, cfg.pretrain.steps)):
         raise runfolder.RunFolderError(f"--base {base} has no finished pretraining (no checkpoint at step "
                                        f"{cfg.pretrain.steps} in {ckpts})")
+    if not runfolder.WRITER:                 # several hosts: every one checked, the first one copies
+        return
     shutil.copy2(os.path.join(base, "tokenizer.model"), os.path.join(out, "tokenizer.model"))
     shutil.copytree(ckpts, os.path.join(out, "pretrain"), dirs_exist_ok=True)
     rows = [r for r in runfolder.Jsonl(os.path.join(base, "metrics.jsonl")).rows() if r["stage"] == "pretrain"]
@@ -269,13 +272,13 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print, base: str | Non
     t_total = time.time()
     cfg = validate(cfg)
     mesh = sharding.make_mesh(cfg.mesh)                   # every device, unless the config says otherwise
-    sharding.check_batches(cfg, mesh)                     # before the folder is made (again below on resume)
-    if runfolder.WRITER:
-        cfg = open_run_folder(cfg, out, resume)
-    sharding.sync("run folder")                           # several hosts: the others read what the first wrote
+    if not resume:
+        sharding.check_batches(cfg, mesh)                 # before the folder is made
+    cfg = open_run_folder(cfg, out, resume)
+    sharding.check_batches(cfg, mesh)                     # (on resume: the stored config's batches)
+    sharding.sync("run folder")                           # several hosts: the first one has written it
     if not runfolder.WRITER:
-        cfg = dataclasses.replace(from_dict(runfolder.read_json(os.path.join(out, "config.json"))), mesh=cfg.mesh)
-    sharding.check_batches(cfg, mesh)
+        echo = _quiet                                     # several hosts: the first one reports
     if mesh.size > 1:
         echo(sharding.describe(mesh))
     # one process at a time in a run folder (the first of several hosts holds the lock for all)
@@ -283,11 +286,15 @@ def run(cfg: Config, out: str, resume: bool = False, echo=print, base: str | Non
         return _pipeline(cfg, out, resume, echo, base, t_total)
 
 
+def _quiet(*args) -> None:
+    """The echo of every process but the first of a multi-host run."""
+
+
 def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_total: float) -> dict:
     """The stages of `run`, in the open and locked run folder."""
-    if base is not None and not resume and runfolder.WRITER:
+    if base is not None and not resume:
         adopt_base(cfg, out, base)
-    sharding.sync("base")
+        sharding.sync("base")
     d = cfg.data
     metrics_path, samples_path = os.path.join(out, "metrics.jsonl"), os.path.join(out, "samples.jsonl")
 

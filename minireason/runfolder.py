@@ -17,6 +17,10 @@
     reference.json    (a `--base` run) the base run's summary, the transfer measures' reference
     judge/            (rl.reward=judge) the judge: tokenizer.model, train/ checkpoints, corpus.json,
                       judge_eval.json (judge.py)
+
+Several hosts (sharding.py): every process runs the same program, and only the first one writes.
+`WRITER` is False on the others, and every writer here (`write_json`, `Jsonl.write`, `truncate_jsonl`,
+checkpoint.save_checkpoint) then does nothing; on one host it is always True.
 """
 from __future__ import annotations
 

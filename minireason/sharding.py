@@ -9,7 +9,7 @@
     parameters      replicated; with mesh.fsdp > 1 each array's first axis that fsdp divides is split
                     over the fsdp axis (ZeRO-3 / FSDP: every device keeps 1/fsdp of it)
     optimizer state as the parameters (AdamW's moments have their shapes); its step count replicated
-    keys, scalars   replicated
+    PRNG keys       uncommitted arrays, which jit copies to every device
 
 Nothing else changes. The jitted functions (sampling.make_generate, rl.make_update, pretrain's step)
 are the single-device ones: `jax.jit` compiles for the shardings of the arrays it is given
@@ -23,6 +23,9 @@ Several hosts (`mesh.distributed=true`): `jax.distributed.initialize()` connects
 before anything else runs. Every process draws the same prompts (they are a function of seed and
 step), builds the same global arrays from them (`jax.make_array_from_callback`, each process filling
 its own devices' shards), and only the first one writes the run folder (`runfolder.WRITER`).
+Every process checks the run folder before the first one writes it, so a bad `--out` stops them all
+with the same error. Checkpoints are gathered by all and written by the first; Ctrl-C's last save is
+such a collective too, so stop a multi-host run on every host at once (as launchers do).
 Checkpoints hold plain host arrays, so they do not depend on the device count: a run saved on 4
 devices resumes on 1, and the other way round.
 """
@@ -35,7 +38,7 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
 from minireason import runfolder
 from minireason.config import ConfigError, MeshConfig
@@ -71,11 +74,15 @@ def make_mesh(cfg: MeshConfig, devices=None) -> Mesh:
     n = len(devices)
     if cfg.fsdp < 1 or cfg.data < 0:
         raise ConfigError(f"mesh.fsdp must be at least 1 and mesh.data at least 0, got {cfg.data} x {cfg.fsdp}")
+    if n % cfg.fsdp:
+        raise ConfigError(f"mesh.fsdp={cfg.fsdp} does not divide the {n} {devices[0].platform} devices there are")
     data = cfg.data or n // cfg.fsdp
     if data * cfg.fsdp != n:
-        raise ConfigError(f"mesh.data x mesh.fsdp = {data} x {cfg.fsdp} does not use the {n} devices there are "
-                          f"({devices[0].platform}); set mesh.data=0 for 'all the rest'")
-    return Mesh(np.array(devices).reshape(data, cfg.fsdp), AXES)
+        raise ConfigError(f"mesh.data x mesh.fsdp = {data} x {cfg.fsdp} does not use the {n} {devices[0].platform} "
+                          "devices there are; mesh.data=0 takes all the rest")
+    # jax.make_mesh orders the devices by the interconnect's topology (TPU slices); Auto axes: jit
+    # propagates shardings itself (the default, Explicit, would make them part of every array's type)
+    return jax.make_mesh((data, cfg.fsdp), AXES, axis_types=(AxisType.Auto,) * 2, devices=devices)
 
 
 def check_batches(cfg, mesh: Mesh) -> None:
@@ -85,7 +92,7 @@ def check_batches(cfg, mesh: Mesh) -> None:
              "rl.prompts_per_step (whole groups per device)": cfg.rl.prompts_per_step,
              "eval.batch_size": cfg.eval.batch_size}
     if cfg.rl.reward == "judge":
-        sizes["judge.batch_size"] = cfg.judge.batch_size
+        sizes.update({"judge.batch_size": cfg.judge.batch_size, "judge.batch": cfg.judge.batch})
     for name, size in sizes.items():
         if size % n:
             raise ConfigError(f"{name}={size} does not divide over the {n} devices of the mesh "
@@ -109,21 +116,26 @@ def devices() -> int:
 
 
 def _put(x, spec: PartitionSpec):
-    """A global array of host value x with sharding `spec` on the current mesh; each process fills only
-    its own devices' shards (all processes hold the same x)."""
+    """x as a global array with sharding `spec` on the current mesh. A host value (every process holds
+    the same one) is cut into the shards this process's devices hold; an array already spread over
+    several processes' devices is resharded on the devices (it cannot be read whole on one host)."""
+    sharding = NamedSharding(_current, spec)
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        return jax.device_put(x, sharding)
     x = np.asarray(x)
-    return jax.make_array_from_callback(x.shape, NamedSharding(_current, spec), lambda index: x[index])
+    return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
 
 
 def batch(tree):
-    """Arrays whose leading axis is the batch, split over every device of the mesh."""
+    """Arrays whose leading axis is the batch, split over every device of the mesh (without a mesh:
+    plain device arrays, as jnp.asarray makes them)."""
     if _current is None:
         return jax.tree.map(jnp.asarray, tree)
     return jax.tree.map(lambda x: _put(x, BATCH), tree)
 
 
 def replicated(tree):
-    """Arrays every device holds whole (a small evaluation batch, the base model's parameters with fsdp 1)."""
+    """Arrays every device holds whole (the held-out loss batch); without a mesh, `tree` as it is."""
     if _current is None:
         return tree
     return jax.tree.map(lambda x: _put(x, REPLICATED), tree)
@@ -143,7 +155,8 @@ def param_spec(shape: tuple[int, ...], fsdp: int) -> PartitionSpec:
 
 
 def state(tree):
-    """Parameters and optimizer state: replicated, or split by `param_spec` when the mesh has fsdp > 1."""
+    """Parameters and optimizer state: replicated, or split by `param_spec` when the mesh has fsdp > 1;
+    without a mesh, `tree` as it is."""
     if _current is None:
         return tree
     fsdp = _current.shape["fsdp"]

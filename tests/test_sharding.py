@@ -79,16 +79,21 @@ def test_one_and_four_devices_log_the_same_run(runs):
     assert summary(one) == summary(four)
 
 
-@pytest.mark.parametrize("saved, resumed", [(4, 1), (1, 4)])
-def test_resume_across_device_counts(runs, saved, resumed):
-    """A run saved on `saved` devices, cut back to its RL checkpoint at step 2, resumes on `resumed`
-    devices and ends as the uninterrupted run did."""
+@pytest.mark.parametrize("saved, resumed, stage", [(4, 1, "rl"), (1, 4, "pretrain")])
+def test_resume_across_device_counts(runs, saved, resumed, stage):
+    """A run saved on `saved` devices, cut back to a checkpoint in the middle of `stage` (RL step 2, or
+    pretraining step 6 of 12), resumes on `resumed` devices and ends as the uninterrupted run did."""
     root, one, four = runs
     source = four if saved == 4 else one
     cut = str(root / f"cut-{saved}-{resumed}")
     shutil.copytree(source, cut)
-    os.remove(os.path.join(cut, "rl", "checkpoints", "ckpt_0000004.ckpt"))
     os.remove(os.path.join(cut, "summary.json"))
+    if stage == "rl":
+        os.remove(os.path.join(cut, "rl", "checkpoints", "ckpt_0000004.ckpt"))
+    else:
+        os.remove(os.path.join(cut, "pretrain", "checkpoints", "ckpt_0000012.ckpt"))
+        shutil.rmtree(os.path.join(cut, "rl"))
+        os.remove(os.path.join(cut, "eval_base.json"))
     mesh = ["--mesh.fsdp=2"] if resumed == 4 else []
     proc = on_devices(resumed, [*TRAIN, "--out", cut, "--resume", *mesh])
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -98,7 +103,7 @@ def test_resume_across_device_counts(runs, saved, resumed):
 
 SHARDINGS = r"""
 import json, jax, numpy as np
-from minireason import pretrain, sampling, sharding, model as model_lib
+from minireason import pretrain, rl, sampling, sharding, model as model_lib
 from minireason.config import MeshConfig, smoke
 cfg = smoke()
 graphdef, params = model_lib.init(cfg.model, 64, 0)
@@ -118,7 +123,19 @@ with sharding.use(mesh):
         p, o, loss = step(p, o, batch)
     out["specs_in"], out["specs_out"] = specs_in, [str(x.sharding.spec) for x in jax.tree.leaves(p)]
     out["shapes"] = [list(x.shape) for x in jax.tree.leaves(p)]
-    out["moments"] = [str(x.sharding.spec) for x in jax.tree.leaves(o) if x.ndim > 0][:3]
+    out["moments"] = [[list(x.shape), str(x.sharding.spec)] for x in jax.tree.leaves(o)]
+    rl_cfg = cfg.rl
+    rl_opt = rl.make_optimizer(rl_cfg)
+    update, _ = rl.make_update(graphdef, rl_opt, rl_cfg, 0)
+    rl_state = sharding.state(rl_opt.init(params))
+    n = rl_cfg.prompts_per_step * rl_cfg.group_size
+    rl_batch = sharding.batch(rl.Batch(np.full((n, 16), 5, np.int32), np.full((n, 8), 6, np.int32),
+                                       np.ones((n, 8), np.float32), np.linspace(-1, 1, n).astype(np.float32)))
+    q = p
+    for _ in range(3):
+        q, rl_state, _ = update(q, rl_state, p, rl_batch)
+    out["update_compiles"] = update._cache_size()
+    out["update_specs"] = [str(x.sharding.spec) for x in jax.tree.leaves(q)]
     out["batch"] = str(batch[0].sharding.spec)
     out["compiles"] = step._cache_size()
     gen = sampling.make_generate(graphdef, cfg.model, 8, 0, 1)
@@ -138,17 +155,22 @@ def test_arrays_carry_the_shardings_the_config_asks_for():
     expected = [str(param_spec(tuple(shape), 2)) for shape in out["shapes"]]
     assert out["specs_in"] == expected
     assert any("fsdp" in s for s in out["specs_in"])
-    assert out["moments"] == out["specs_in"][:3]               # AdamW's moments are split as the parameters
+    moments = [(shape, spec) for shape, spec in out["moments"] if shape]       # AdamW's mu and nu (not its count)
+    assert len(moments) == 2 * len(expected)
+    assert all(spec == str(param_spec(tuple(shape), 2)) for shape, spec in moments)   # split as the parameters
+    assert out["update_specs"] == out["specs_in"]
     assert out["batch"] == str(P(("data", "fsdp")))
     assert out["tokens"] == str(P(("data", "fsdp")))
-    assert out["compiles"] == 1 and out["generate_compiles"] == 1   # nothing recompiles after the first step
+    assert out["compiles"] == out["generate_compiles"] == out["update_compiles"] == 1   # nothing recompiles
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--rl.prompts_per_step=6"], "rl.prompts_per_step (whole groups per device)=6 does not divide over the 4 "
                                   "devices"),
     (["--pretrain.batch_size=10"], "pretrain.batch_size=10 does not divide over the 4 devices"),
-    (["--mesh.data=3"], "mesh.data x mesh.fsdp = 3 x 1 does not use the 4 devices there are"),
+    (["--eval.batch_size=30"], "eval.batch_size=30 does not divide over the 4 devices"),
+    (["--mesh.data=3"], "mesh.data x mesh.fsdp = 3 x 1 does not use the 4 cpu devices there are"),
+    (["--mesh.fsdp=3"], "mesh.fsdp=3 does not divide the 4 cpu devices there are"),
 ])
 def test_batches_that_do_not_divide_get_one_line(tmp_path, extra, message):
     proc = on_devices(4, [*TRAIN, "--out", str(tmp_path / "run"), *extra], timeout=120)
@@ -169,7 +191,7 @@ def test_param_spec_is_fsdp_rule():
 
 def test_mesh_errors():
     import jax
-    with pytest.raises(ConfigError, match="does not use the 1 devices"):
+    with pytest.raises(ConfigError, match="does not use the 1 cpu devices"):
         make_mesh(MeshConfig(data=2))
     assert dict(make_mesh(MeshConfig(), jax.devices()).shape) == {"data": 1, "fsdp": 1}
     with pytest.raises(ConfigError, match="mesh.fsdp at least 1"):
@@ -185,7 +207,8 @@ def test_presets_divide_over_eight_devices():
 
 def test_two_processes_run_as_one(runs):
     """Several hosts, played by two processes of 2 CPU devices each (jax.distributed over localhost, gloo
-    collectives): one run folder, written once, with the 1-device run's metrics."""
+    collectives), the parameters split over all 4 (so across the processes): one run folder, written
+    once, with the 1-device run's metrics."""
     import socket
     root, one, _ = runs
     with socket.socket() as s:
@@ -196,11 +219,43 @@ def test_two_processes_run_as_one(runs):
     for i in range(2):
         env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
                "JAX_COORDINATOR_ADDRESS": f"localhost:{port}", "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(i)}
-        procs.append(subprocess.Popen([*TRAIN, "--out", out, "--mesh.distributed=true"], cwd=ROOT, env=env,
+        procs.append(subprocess.Popen([*TRAIN, "--out", out, "--mesh.distributed=true", "--mesh.fsdp=4"], cwd=ROOT, env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     logs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], logs[0][1][-2000:] + logs[1][1][-2000:]
-    assert "mesh: 4 data x 1 fsdp = 4 cpu device(s) on 2 processes" in logs[0][0]
+    assert "mesh: 1 data x 4 fsdp = 4 cpu device(s) on 2 processes" in logs[0][0]
+    assert "mesh:" not in logs[1][0]                 # the others do not report
     assert_same_metrics(one, out)                  # one copy of every row: only process 0 wrote
     assert samples(one) == samples(out)
     assert summary(one) == summary(out)
+
+
+def test_one_device_mesh_changes_nothing():
+    """On one device the mesh is bookkeeping: the same pretraining steps and samples, bit for bit."""
+    import jax
+    import numpy as np
+
+    from minireason import model as model_lib
+    from minireason import pretrain, sampling, sharding
+    cfg = Config()
+    graphdef, params = model_lib.init(cfg.model, 64, 0)
+    opt = pretrain.make_optimizer(cfg.pretrain)
+    step = pretrain.make_train_step(graphdef, opt)
+    gen = sampling.make_generate(graphdef, cfg.model, 8, 0, 1)
+    rng = np.random.default_rng(0)
+    batch = (rng.integers(2, 64, (4, 24)).astype(np.int32), rng.integers(2, 64, (4, 24)).astype(np.int32),
+             np.ones((4, 24), np.float32), np.zeros((4, 24), np.int32), np.tile(np.arange(24, dtype=np.int32), (4, 1)))
+    prompts = rng.integers(2, 64, (4, 6)).astype(np.int32)
+
+    def go():
+        state = sharding.state({"params": params, "opt_state": opt.init(params)})
+        p, o = state["params"], state["opt_state"]
+        for _ in range(2):
+            p, o, loss = step(p, o, sharding.batch(batch))
+        tokens = gen(p, jax.random.key(3), sharding.batch(prompts), 1.0).tokens
+        return [sharding.host(x) for x in jax.tree.leaves(p)] + [sharding.host(loss), sharding.host(tokens)]
+
+    plain = go()
+    with sharding.use(make_mesh(MeshConfig())):
+        meshed = go()
+    assert all(np.array_equal(a, b) for a, b in zip(plain, meshed))
