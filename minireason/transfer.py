@@ -33,7 +33,6 @@ The dials (config fields; `bench/transfer.py` sweeps them, anchors-2.md §3.5 sa
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
@@ -127,10 +126,20 @@ def summary_block(cfg, summary: dict, out: str) -> dict | None:
     path = os.path.join(out, REFERENCE)
     ref = runfolder.read_json(path) if os.path.exists(path) else None
     usable = (ref is not None and all(t in (ref["rl_families"] or ref["families"]) for t in targets)
-              and ref.get("eval") == dataclasses.asdict(cfg.eval))      # the same held-out problems
+              and _eval_of(ref.get("eval")) == cfg.eval)          # the same held-out problems
     block = measures(summary, sources, targets, ref["summary"] if usable else None)
     block["reference"] = ref["run"] if usable else None
     return block
+
+
+def _eval_of(stored) -> object:
+    """A stored eval section as this version's EvalConfig: fields added since it was written take their
+    defaults, as they do when the run itself is resumed (None when it cannot be read)."""
+    from minireason.config import ConfigError, from_dict
+    try:
+        return from_dict({"eval": stored}).eval
+    except (ConfigError, TypeError):
+        return None
 
 
 def write_reference(out: str, base: str) -> None:

@@ -107,6 +107,9 @@ def test_summary_block_needs_a_left_out_family_and_a_fitting_reference(tmp_path)
     other_eval = {**stored, "rl_families": [], "eval": {**stored["eval"], "problems_per_difficulty": 16}}
     runfolder.write_json(str(tmp_path / transfer.REFERENCE), other_eval)
     assert transfer.summary_block(cfg, run, str(tmp_path))["reference"] is None   # other held-out problems
+    older = {k: v for k, v in stored["eval"].items() if k != "samples_per_problem"}   # written before the field
+    runfolder.write_json(str(tmp_path / transfer.REFERENCE), {**stored, "rl_families": [], "eval": older})
+    assert transfer.summary_block(cfg, run, str(tmp_path))["reference"] == "/x/ref"   # its default: the same
 
 
 def test_write_reference_keeps_a_finished_base_run(tmp_path):
