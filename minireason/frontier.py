@@ -1,0 +1,89 @@
+"""The frontier curriculum: difficulty opens one level at a time, and the thinking budget follows it.
+
+R1-Zero's response length kept rising because its problems kept getting harder than what it had
+mastered. Here each RL family has a *frontier* F, the highest difficulty it trains on. A batch draws
+difficulty F with probability 1 − easy_share and one of the levels below it (uniformly) with
+easy_share, so mastered levels are rehearsed but never dominate; nothing above F is drawn. The pass
+rate at the frontier is an exponential moving average of the verifier's verdicts,
+
+    p_F ← decay · p_F + (1 − decay) · mean(solved of the batch's rows at F),
+
+and when p_F ≥ threshold, after at least `patience` batches at F, the frontier opens the next level
+(up to `top`) and its pass rate starts afresh. `state()` (in every RL row's `curriculum` field and in
+the checkpoint) holds each family's frontier, so a plot can draw it against step and a resumed run
+goes on where it was.
+
+The thinking budget grows with it: `budget(level, sizes, need)` is the smallest of a few compiled
+completion widths that holds `need(level)` tokens, so the sampler compiles once per width, not per
+step.
+
+It has the interface of `rl.Curriculum` (`difficulties`, `weights(family)`, `update`, `state`, `load`),
+so `rl.prompt_batch` and `rl.rl_step` use it unchanged.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Frontier:
+    """Per family: a frontier level, the moving pass rate there, and how many batches it has seen."""
+
+    def __init__(self, families, start: int, top: int, threshold: float = 0.6, easy_share: float = 0.25,
+                 decay: float = 0.8, patience: int = 5):
+        if not 1 <= start <= top:
+            raise ValueError(f"the frontier starts at {start}, outside 1..{top}")
+        if not (0 < threshold <= 1 and 0 <= easy_share < 1 and 0 <= decay < 1 and patience >= 1):
+            raise ValueError("threshold in (0, 1], easy_share and decay in [0, 1), patience >= 1")
+        self.threshold, self.easy_share, self.decay, self.patience = threshold, easy_share, decay, patience
+        self.top = top
+        self.difficulties = list(range(1, top + 1))
+        self.cells = {f: {"frontier": start, "pass_rate": None, "batches": 0} for f in families}
+
+    def weights(self, family: str) -> np.ndarray:
+        """Sampling probabilities over `difficulties` for one family: the frontier 1 − easy_share, the
+        levels below it easy_share between them (all of it at the frontier when there are none)."""
+        f = self.cells[family]["frontier"]
+        w = np.zeros(len(self.difficulties))
+        w[f - 1] = 1.0 if f == 1 else 1.0 - self.easy_share
+        if f > 1:
+            w[:f - 1] = self.easy_share / (f - 1)
+        return w
+
+    def update(self, problems, solved) -> None:
+        """Fold one batch's verdicts at each family's frontier into its pass rate; open the next level
+        when the rate has reached the threshold after `patience` batches."""
+        at: dict = {}
+        for p, s in zip(problems, solved):
+            cell = self.cells.get(p["family"])
+            if cell is not None and p["difficulty"] == cell["frontier"]:
+                at.setdefault(p["family"], []).append(float(s))
+        for family, got in at.items():
+            cell = self.cells[family]
+            mean = float(np.mean(got))
+            cell["pass_rate"] = mean if cell["pass_rate"] is None else \
+                self.decay * cell["pass_rate"] + (1 - self.decay) * mean
+            cell["batches"] += 1
+            if cell["batches"] >= self.patience and cell["pass_rate"] >= self.threshold \
+                    and cell["frontier"] < self.top:
+                cell.update(frontier=cell["frontier"] + 1, pass_rate=None, batches=0)
+
+    def level(self) -> int:
+        """The highest frontier over the families (what the thinking budget must hold)."""
+        return max(c["frontier"] for c in self.cells.values())
+
+    def state(self) -> dict:
+        """Each family's frontier, pass rate there and batches seen (for the row and the checkpoint)."""
+        return {f: dict(c) for f, c in self.cells.items()}
+
+    def load(self, state: dict) -> None:
+        """Restore what state() saved."""
+        for family, cell in state.items():
+            if family in self.cells:
+                self.cells[family] = dict(cell)
+
+
+def budget(level: int, sizes, need) -> int:
+    """The smallest of the compiled completion widths `sizes` that holds need(level) tokens (the
+    largest when none does: the truncation alarm then says so)."""
+    sizes = sorted(sizes)
+    return next((s for s in sizes if s >= need(level)), sizes[-1])
