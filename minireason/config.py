@@ -30,7 +30,7 @@ class DataConfig:
     """Task families, the pretraining corpus's style mixture and noise, and the fixed sequence layout."""
     families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace, write, fill
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
-    difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere
+    difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere (tasks: each family's top)
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
     style_weights: tuple[float, ...] = (0.38, 0.45, 0.17)
     # Transfer dials (see transfer.py), per family in data.families order; empty: as above for every family.
@@ -385,7 +385,10 @@ def validate(cfg: Config) -> Config:
          "data.reflect_share: empty, or one share in [0, 1] per family of data.families"),
         (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,
          "data.style_weights: three non-negative weights (direct, step, reflective)"),
-        (all(x in (1, 2, 3) for x in d.difficulties) and d.difficulties, "data.difficulties: levels in 1..3"),
+        (d.difficulties and min(d.difficulties) >= 1, "data.difficulties: levels from 1 up"),
+        *[(max(d.difficulties, default=1) <= FAMILIES[f].max_difficulty,
+           f"data.difficulties: {f} has no level above {FAMILIES[f].max_difficulty}")
+          for f in d.families if f in FAMILIES and FAMILIES[f].max_difficulty is not None],
         (0 < d.heldout_percent < 100, "data.heldout_percent must be in 1..99"),
         (all(0 <= x <= 1 for x in (d.step_noise, d.first_pass_error, d.direct_noise, d.oneshot_guess)),
          "data.step_noise, first_pass_error, direct_noise, oneshot_guess are probabilities in [0, 1]"),

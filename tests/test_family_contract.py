@@ -43,6 +43,7 @@ def test_has_the_protocols_attributes_and_methods(name):
     assert fam.name == name
     assert fam.domain in ("arith", "code")
     assert type(fam.min_heldout_percent) is int and 0 <= fam.min_heldout_percent < 100
+    assert fam.max_difficulty is None or (type(fam.max_difficulty) is int and fam.max_difficulty >= 3)
     methods = [m for m, v in vars(Family).items() if callable(v) and not m.startswith("_")]
     assert "revision_fixed" in methods
     missing = [m for m in methods if not callable(getattr(fam, m, None))]
@@ -125,3 +126,31 @@ def test_prompt_reads_back_as_the_same_problem(name, difficulty):
         assert (q["family"], q["difficulty"]) == (name, 0)            # a typed prompt's difficulty is unknown
         assert fam.prompt(q) == fam.prompt(p) and split_key(q) == split_key(p)
         assert fam.check_answer(p, fam.correct_answer(q)) == (True, "")
+
+
+HIGH = (4, 7, 10)        # levels above the demo's, for the families that have them
+
+
+@per_family
+def test_levels_above_three_work_and_their_thinking_grows(name):
+    """Every level a family has above 3 samples problems whose clean traces verify and whose prompts
+    read back, and the reflective trace takes more steps at each of those levels than at the one
+    before (the family docstrings say how many)."""
+    fam = FAMILIES[name]
+    levels = [d for d in HIGH if fam.max_difficulty is None or d <= fam.max_difficulty]
+    if not levels:
+        pytest.skip(f"{name} has no level above {fam.max_difficulty}")
+    from minireason.tasks import problem_from_prompt
+    steps = []
+    for d in (3, *levels):
+        ps = problems(name, d, n=20)
+        for p in ps:
+            assert p["difficulty"] == d
+            for style in STYLES:
+                text = fam.trace(p, style, np.random.default_rng(0), CLEAN)
+                assert verify(json.loads(json.dumps(p)), text).correct, text
+            read = problem_from_prompt(fam.prompt(p), [name])
+            assert read is not None and fam.check_answer(read, fam.correct_answer(p))[0]
+        steps.append(np.mean([len(traces.parse(fam.trace(p, "reflect", np.random.default_rng(0), CLEAN)).steps)
+                              for p in ps]))
+    assert all(a < b for a, b in zip(steps, steps[1:])), steps

@@ -39,6 +39,7 @@ class Family(Protocol):
     name: str                 # the `family` field of its problems, e.g. "sum"
     domain: str               # "arith" or "code": results are reported per domain
     min_heldout_percent: int  # held out at least this share of its keys (small spaces need more to measure)
+    max_difficulty: int | None  # its highest difficulty level (None: open-ended, each level longer to think)
 
     def sample(self, rng, difficulty: int) -> dict:
         """A random problem (a JSON-able dict with `family` and `difficulty`) of this difficulty."""
@@ -154,9 +155,9 @@ def _read_prompt(name: str, text: str) -> dict | None:
     record = {"family": name, "difficulty": 0}
     if name == "countdown" and (m := re.fullmatch(r"reach ([0-9]{1,4}) with ([1-9][0-9]?( [1-9]){1,3})", text)):
         return {**record, "target": int(m.group(1)), "numbers": [int(x) for x in m.group(2).split()]}
-    if name == "sum" and re.fullmatch(r"[1-9][0-9]?(\+[1-9]){1,5}", text):
+    if name == "sum" and re.fullmatch(r"[1-9][0-9]?(\+[1-9])+", text):
         return {**record, "numbers": [int(x) for x in text.split("+")]}
-    if name in ("add", "sub") and (m := re.fullmatch(r"([1-9][0-9]{0,5})([+-])([1-9][0-9]{0,5})", text)):
+    if name in ("add", "sub") and (m := re.fullmatch(r"([1-9][0-9]{0,10})([+-])([1-9][0-9]{0,10})", text)):
         if m.group(2) == FAMILIES[name].symbol and (name == "add" or int(m.group(1)) >= int(m.group(3))):
             return {**record, "a": int(m.group(1)), "b": int(m.group(3))}
     if name == "fill" and (m := re.fullmatch(r"x=([1-9][0-9]?)((?:;x=x\?[1-9]){1,3});print x gives ([0-9]{1,4})", text)):

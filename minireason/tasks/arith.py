@@ -7,10 +7,13 @@ numbers, so writing an attempt, checking it against the target and, after `wait`
 candidate in a fixed order keeps paying for as long as problems stay hard. The column families keep
 the inverse check ("does s - b - c give back a?") that catches slips in a step.
 
-Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits); sums add d one-digit
-numbers to a first number of up to two digits; Countdown has two numbers (the first of up to two
-digits), then three one-digit numbers (two or four sign patterns), and at difficulty 3 a single
-solution that is not the first attempt. (The first number has up to two digits because the spaces
+Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits, ..., up to 11 at d = 10,
+so that an answer fits the verifier's 12 digits); sums add d one-digit numbers to a first number of
+up to two digits, with no top level; Countdown has two numbers (the first of up to two digits), then
+three one-digit numbers (two or four sign patterns), and at difficulty 3 a single solution that is
+not the first attempt (its top level for now). How the thinking grows: a sum or a column problem
+takes one step per number or column, d or d+1 steps, each followed by its check in the reflective
+style, so its trace grows linearly with d. (The first number has up to two digits because the spaces
 of one-digit problems are too small to hold 48 distinct held-out problems: two one-digit numbers
 make 45 sums.)
 
@@ -67,6 +70,7 @@ class _ColumnFamily:
     domain = "arith"
     symbol = "+"
     min_heldout_percent = 0
+    max_difficulty = 10            # 11-digit operands: the answer stays within the verifier's 12 digits
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
@@ -180,6 +184,7 @@ class SumFamily:
     name = "sum"
     domain = "arith"
     min_heldout_percent = 0
+    max_difficulty = None          # open-ended: d steps at difficulty d
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
@@ -251,6 +256,7 @@ class CountdownFamily:
     name = "countdown"
     domain = "arith"
     min_heldout_percent = 15
+    max_difficulty = 3             # more numbers need a search that does not double with each one
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""

@@ -14,8 +14,11 @@ pretraining is shared across domains. The correct answer comes from running the 
 sandboxed interpreter, never from the trace writer.
 
 Difficulty knob: 1 = two literals, one computed assignment; 2 = three computed assignments that
-overwrite variables; 3 = a `repeat` loop (3 iterations of one assignment, or 2 of one or two).
-Literals are 1..9 and the operators + and -, so every value stays small.
+overwrite variables; 3 = a `repeat` loop (3 iterations of one assignment, or 2 of one or two); d ≥ 4
+= a loop of d − 1 iterations of one or two assignments, with no top level. Literals are 1..9 and the
+operators + and -. How the thinking grows: one written step per assignment the program runs, so the
+trace grows linearly with d (d − 1 to 2(d − 1) steps in the loop), and so do the values (a body
+`a=a+b;b=a+b` grows them like Fibonacci numbers: more digits per step at high d).
 
 **fill** (FillFamily, at the end of this file): fill the holes of a program so that it prints a target,
 `x=3;x=x?5;x=x?8;print x gives 6` -> `x=3;x=x-5;x=x+8;print x`: Countdown's search, spelled as code.
@@ -47,6 +50,7 @@ class TraceFamily:
     name = "trace"
     domain = "code"
     min_heldout_percent = 0
+    max_difficulty = None          # open-ended: longer loops (see the module docstring)
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
@@ -60,7 +64,10 @@ class TraceFamily:
             lines += [_assignment(rng, str(names[int(rng.integers(2))]), names) for _ in range(3)]
             shown = str(names[int(rng.integers(2))])
         else:
-            times, size = [(2, 1), (3, 1), (2, 2)][int(rng.integers(3))]     # at most 4 steps in all
+            if difficulty == 3:
+                times, size = [(2, 1), (3, 1), (2, 2)][int(rng.integers(3))]     # at most 4 steps in all
+            else:                   # 4 and up: d - 1 passes through a body of one or two assignments
+                times, size = difficulty - 1, 1 + int(rng.integers(2))
             body = [_assignment(rng, str(names[int(rng.integers(2))]), names) for _ in range(size)]
             lines.append(f"repeat {times} {{{';'.join(body)}}}")
             shown = body[-1].split("=")[0]

@@ -76,6 +76,7 @@ class WriteFamily:
     name = "write"
     domain = "code"
     min_heldout_percent = 30
+    max_difficulty = 3
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
