@@ -89,6 +89,18 @@ class RLConfig:
 
 
 @dataclass(frozen=True)
+class FrontierConfig:
+    """The frontier curriculum (frontier.py): RL's difficulty opens one level at a time, up to the top of
+    data.difficulties, and the thinking budget grows with it. Off at start = 0 (rl.curriculum's sampling)."""
+    start: int = 0                 # the first frontier level (0: off)
+    threshold: float = 0.6         # the frontier's moving pass rate that opens the next level
+    easy_share: float = 0.25       # share of prompts drawn from the levels below the frontier
+    patience: int = 5              # batches at a level before it can open the next
+    budgets: tuple[int, ...] = ()  # completion widths the budget grows through, each compiled once
+                                   # (empty: data.completion_len throughout)
+
+
+@dataclass(frozen=True)
 class JudgeConfig:
     """The learned judge that `rl.reward=judge` trains against (see judge.py): style, size, corpus."""
     style: str = "reasoning"       # reasoning: recompute, then the verdict; direct: the verdict alone
@@ -148,6 +160,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     rl: RLConfig = field(default_factory=RLConfig)
+    frontier: FrontierConfig = field(default_factory=FrontierConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
@@ -338,8 +351,8 @@ def validate(cfg: Config) -> Config:
     from minireason.judge import JUDGED  # local imports: neither imports anything from here at load time
     from minireason.tasks import FAMILIES, PLAIN_FAMILIES
 
-    d, r, m, p, e, j = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval, cfg.judge
-    for name in ("model", "data", "pretrain", "rl", "judge", "eval", "alarms"):   # every number finite
+    d, r, m, p, e, j, fr = cfg.data, cfg.rl, cfg.model, cfg.pretrain, cfg.eval, cfg.judge, cfg.frontier
+    for name in ("model", "data", "pretrain", "rl", "frontier", "judge", "eval", "alarms"):   # every number finite
         section = getattr(cfg, name)
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
@@ -417,6 +430,14 @@ def validate(cfg: Config) -> Config:
          "policy_samples <= corpus_size, vocab_size >= 32"),
         (j.d_model % j.n_heads == 0 and (j.d_model // j.n_heads) % 2 == 0,
          "judge.d_model / judge.n_heads must be an even integer (rotary pairs)"),
+        (fr.start == 0 or (d.difficulties == tuple(range(1, max(d.difficulties) + 1))
+                           and 1 <= fr.start <= max(d.difficulties)),
+         "frontier.start: 0 (off), or a level of data.difficulties, which must then be 1, 2, ..., top"),
+        (0 < fr.threshold <= 1 and 0 <= fr.easy_share < 1 and fr.patience >= 1,
+         "frontier: threshold in (0, 1], easy_share in [0, 1), patience at least 1"),
+        (fr.start == 0 or r.curriculum, "frontier.start > 0 is a curriculum: keep rl.curriculum=true"),
+        (all(8 <= b <= d.completion_len for b in fr.budgets),
+         "frontier.budgets: completion widths from 8 up to data.completion_len"),
         (cfg.mesh.data >= 0 and cfg.mesh.fsdp >= 1, "mesh.data must be at least 0 (0: all devices) and mesh.fsdp "
          "at least 1"),
         (r.reward != "judge" or all(f in JUDGED for f in d.families),

@@ -22,7 +22,15 @@ so `rl.prompt_batch` and `rl.rl_step` use it unchanged.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from minireason.corpus import noise_of
+from minireason.tasks import FAMILIES, sample_problem
+
+MARGIN = 1.25        # room over the longest reflective corpus trace of a level: RL's searches run longer
+PROBE = 32           # training problems per family and level that measure a level's need
 
 
 class Frontier:
@@ -80,6 +88,36 @@ class Frontier:
         for family, cell in state.items():
             if family in self.cells:
                 self.cells[family] = dict(cell)
+
+
+def needs(data, families, seed: int, tokenizer) -> dict[int, int]:
+    """Per level of data.difficulties: the completion tokens its thinking needs, MARGIN times the
+    longest reflective corpus trace (the corpus's own noise, so with its slips and redos) of PROBE
+    training problems of each RL family at that level."""
+    rng = np.random.default_rng([seed, 43])
+    noise, out = noise_of(data), {}
+    for level in data.difficulties:
+        longest = max(len(tokenizer.encode(FAMILIES[f].trace(sample_problem(rng, f, level, False,
+                                                                             data.heldout_percent),
+                                                             "reflect", rng, noise)))
+                      for f in families for _ in range(PROBE))
+        out[level] = math.ceil(MARGIN * longest)
+    return out
+
+
+class Budgeted:
+    """The sampler of the frontier's thinking budget: one compiled `generate` per width in `sizes`
+    (make(width) builds it), the one for `budget(frontier.level(), ...)` each step."""
+
+    def __init__(self, frontier: Frontier, sizes, need: dict[int, int], make):
+        self.frontier, self.need = frontier, need
+        self.sizes = sorted(sizes)
+        self.samplers = {w: make(w) for w in self.sizes}
+
+    def __call__(self):
+        """(generate, the row's extra fields) for the coming step."""
+        width = budget(self.frontier.level(), self.sizes, self.need.get)
+        return self.samplers[width], {"budget": width, "frontier": self.frontier.level()}
 
 
 def budget(level: int, sizes, need) -> int:

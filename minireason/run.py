@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from minireason import (alarms, calibration, checkpoint, corpus, heldout, metrics, plots, pretrain, rl, runfolder,
-                        sampling, sharding, transfer)
+from minireason import (alarms, calibration, checkpoint, corpus, frontier, heldout, metrics, plots, pretrain, rl,
+                        runfolder, sampling, sharding, transfer)
 from minireason import judge as judge_lib
 from minireason import model as model_lib
 from minireason.config import Config, from_dict, to_dict, validate
@@ -112,6 +112,24 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     return pretrain.fit(p, os.path.join(out, "pretrain"), graphdef, params, packed, heldout_batch, log, cfg.seed, echo)
 
 
+def make_curriculum(cfg: Config, tok, graphdef, generate):
+    """RL's curriculum and its sampler, () -> (generate, extra row fields): rl.Curriculum's
+    edge-of-competence sampling with the run's one sampler, or (frontier.start > 0) the frontier
+    curriculum of frontier.py, whose thinking budget grows through frontier.budgets."""
+    d, f = cfg.data, cfg.frontier
+    families = rl.rl_families(d, cfg.rl.families)[0]
+    if not f.start:
+        return rl.Curriculum(families, d.difficulties, cfg.rl.curriculum), lambda: (generate, {})
+    front = frontier.Frontier(families, f.start, max(d.difficulties), f.threshold, f.easy_share,
+                              patience=f.patience)
+
+    def make(width):
+        return generate if width == d.completion_len else \
+            sampling.make_generate(graphdef, cfg.model, width, tok.pad_id, tok.eos_id)
+    need = frontier.needs(d, families, cfg.seed, tok)
+    return front, frontier.Budgeted(front, f.budgets or (d.completion_len,), need, make)
+
+
 def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, probe, echo,
            reward=rl.exact_reward):
     """The RL stage with checkpoints in out/rl; returns (final params, wall seconds).
@@ -124,7 +142,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     optimizer = rl.make_optimizer(r)
     update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
     kl_to_base = rl.make_kl(graphdef, tok.pad_id, r.temperature)
-    curriculum = rl.Curriculum(rl.rl_families(d, r.families)[0], d.difficulties, r.curriculum)
+    curriculum, sampler = make_curriculum(cfg, tok, graphdef, generate)
     alarm = alarms.Alarms(cfg.alarms)
     state = {"params": base_params, "opt_state": optimizer.init(base_params)}
     folder = os.path.join(out, "rl")
@@ -147,10 +165,12 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     try:
         for step in bar:
             done = step + 1
+            generate_now, extra = sampler()          # the run's sampler, or the frontier's budget
             params, opt_state, row, graded, batch, rewards = rl.rl_step(
                 step, params, opt_state, base_params, key=key, seed=cfg.seed, data=d, cfg=r, tokenizer=tok,
-                generate=generate, update=update, token_logp=token_logp, curriculum=curriculum,
+                generate=generate_now, update=update, token_logp=token_logp, curriculum=curriculum,
                 domain_keys=domain_keys, reward=reward)
+            row.update(extra)
             alarms.check_finite(done, row, last_checkpoint)     # NaN/inf: stop before anything is saved
             if done % r.eval_every == 0 or done == r.steps:
                 row.update({f"heldout_{k}": v for k, v in probe(params).items()})

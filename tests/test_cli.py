@@ -98,6 +98,9 @@ def test_presets_are_valid():
     ("data.style_weights", "0.5,-0.1,0.6", "data.style_weights: three non-negative weights"),
     ("data.difficulties", "1,4", "data.difficulties: countdown has no level above 3"),
     ("data.difficulties", "0,1", "data.difficulties: levels from 1 up"),
+    ("frontier.start", "3", "frontier.start: 0 (off), or a level of data.difficulties"),     # smoke's are 1, 2
+    ("frontier.budgets", "200", "frontier.budgets: completion widths from 8 up to data.completion_len"),
+    ("frontier.threshold", "0", "frontier: threshold in (0, 1]"),
     ("model.n_heads", "3", "model.d_model / model.n_heads must be an even integer"),
     ("rl.loss", "ppo", "rl.loss: choose grpo, dr_grpo, dapo or reinforce"),
     ("rl.temperature", "0", "rl.temperature must be positive"),

@@ -52,3 +52,40 @@ def test_prompt_batch_draws_nothing_above_the_frontier():
 def test_budget_is_the_smallest_compiled_width_that_holds_the_need():
     need = lambda level: 30 * level      # noqa: E731
     assert [budget(level, (128, 64, 256), need) for level in (1, 2, 3, 8, 9)] == [64, 64, 128, 256, 256]
+
+
+def test_budgeted_builds_each_width_once_and_follows_the_frontier():
+    from minireason.frontier import Budgeted
+    built = []
+    f = Frontier(["sum"], start=1, top=3, threshold=0.5, patience=1)
+    sampler = Budgeted(f, (128, 32, 64), {1: 20, 2: 50, 3: 90}, lambda w: built.append(w) or f"generate{w}")
+    assert built == [32, 64, 128]                                    # compiled once each, up front
+    assert sampler() == ("generate32", {"budget": 32, "frontier": 1})
+    f.update([{"family": "sum", "difficulty": 1}], [1])
+    assert sampler() == ("generate64", {"budget": 64, "frontier": 2})
+    f.update([{"family": "sum", "difficulty": 2}], [1])
+    assert sampler() == ("generate128", {"budget": 128, "frontier": 3}) and built == [32, 64, 128]
+
+
+def test_needs_grow_with_the_level(smoke_run):
+    from minireason.frontier import needs
+    from minireason.tokenizer import Tokenizer
+    tok = Tokenizer.load(f"{smoke_run[0]}/tokenizer.model")
+    data = DataConfig(families=("sum",), family_weights=(1.0,), difficulties=(1, 2, 3, 4, 5, 6))
+    need = needs(data, ("sum",), 0, tok)
+    assert list(need) == [1, 2, 3, 4, 5, 6] and all(a < b for a, b in zip(need.values(), list(need.values())[1:]))
+
+
+def test_a_frontier_run_logs_its_frontier_and_budget(tmp_path):
+    from minireason.config import override, smoke
+    from minireason.run import run
+    cfg = smoke()
+    for k, v in {"data.families": "sum", "data.family_weights": "1", "data.difficulties": "1,2,3,4",
+                 "frontier.start": "2", "frontier.budgets": "32,80"}.items():
+        cfg = override(cfg, k, v)
+    run(cfg, str(tmp_path / "run"), echo=lambda *a: None)
+    import json
+    rows = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+    rl_rows = [r for r in rows if r["stage"] == "rl"]
+    assert all(r["frontier"] == 2 and r["budget"] in (32, 80) for r in rl_rows)
+    assert all(set(r["curriculum"]) == {"sum"} and r["curriculum"]["sum"]["frontier"] == 2 for r in rl_rows)
