@@ -284,9 +284,24 @@ def calibration() -> Config:
         eval=EvalConfig(problems_per_difficulty=128, samples_per_problem=4))
 
 
+def long() -> Config:
+    """Thinking that grows with the problem (frontier.py): sums and column additions at difficulties 1-6
+    (one step, and its check, per number or column), RL's frontier opening one level at a time from 1,
+    the thinking budget growing through 48, 96 and 160 tokens. A first setting, not yet measured or tuned
+    (issue 17: the curve on 2 cores in 30 minutes)."""
+    return Config(
+        preset="long",
+        data=DataConfig(families=("sum", "add"), family_weights=(0.5, 0.5), difficulties=(1, 2, 3, 4, 5, 6),
+                        prompt_len=24, completion_len=160),
+        rl=RLConfig(steps=150, samples_every=10, eval_every=10, eval_problems=96, checkpoint_every=25),
+        frontier=FrontierConfig(start=1, budgets=(48, 96, 160)),
+        eval=EvalConfig(problems_per_difficulty=32),
+    )
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
            "demo-transfer": demo_transfer, "transfer": transfer, "judge": judge,
-           "calibration": calibration,
+           "calibration": calibration, "long": long,
            "gpu": gpu}
 
 
