@@ -27,7 +27,8 @@ class Diverged(RuntimeError):
 
 
 MESSAGES = {
-    "truncated": "most completions hit the length limit (raise data.completion_len, or check the EOS token)",
+    "truncated": "most completions hit the length limit (raise data.completion_len, or frontier.budgets, or "
+                 "check the EOS token)",
     "no_signal": "almost every group has equal rewards: no learning signal (problems too easy or too hard?)",
     "kl_exploding": "KL to the base model is exploding (lower rl.lr, or raise rl.beta)",
     "entropy_collapse": "token entropy has collapsed: the policy has stopped exploring",

@@ -287,14 +287,15 @@ def calibration() -> Config:
 def long() -> Config:
     """Thinking that grows with the problem (frontier.py): sums and column additions at difficulties 1-6
     (one step, and its check, per number or column), RL's frontier opening one level at a time from 1,
-    the thinking budget growing through 48, 96 and 160 tokens. A first setting, not yet measured or tuned
-    (issue 17: the curve on 2 cores in 30 minutes)."""
+    the thinking budget growing through 64, 128 and 224 tokens (the corpus's reflective traces need 43
+    to 220 from level 1 to 6 with this tokenizer: `frontier.describe`, printed at the start of RL). A
+    first setting, not yet measured or tuned (issue 17: the curve on 2 cores in 30 minutes)."""
     return Config(
         preset="long",
         data=DataConfig(families=("sum", "add"), family_weights=(0.5, 0.5), difficulties=(1, 2, 3, 4, 5, 6),
-                        prompt_len=24, completion_len=160),
+                        prompt_len=24, completion_len=224),
         rl=RLConfig(steps=150, samples_every=10, eval_every=10, eval_problems=96, checkpoint_every=25),
-        frontier=FrontierConfig(start=1, budgets=(48, 96, 160)),
+        frontier=FrontierConfig(start=1, budgets=(64, 128, 224)),
         eval=EvalConfig(problems_per_difficulty=32),
     )
 
@@ -445,14 +446,17 @@ def validate(cfg: Config) -> Config:
          "policy_samples <= corpus_size, vocab_size >= 32"),
         (j.d_model % j.n_heads == 0 and (j.d_model // j.n_heads) % 2 == 0,
          "judge.d_model / judge.n_heads must be an even integer (rotary pairs)"),
-        (fr.start == 0 or (d.difficulties == tuple(range(1, max(d.difficulties) + 1))
-                           and 1 <= fr.start <= max(d.difficulties)),
+        (fr.start == 0 or (d.difficulties == tuple(range(1, max(d.difficulties, default=0) + 1))
+                           and 1 <= fr.start <= max(d.difficulties, default=0)),
          "frontier.start: 0 (off), or a level of data.difficulties, which must then be 1, 2, ..., top"),
         (0 < fr.threshold <= 1 and 0 <= fr.easy_share < 1 and fr.patience >= 1,
          "frontier: threshold in (0, 1], easy_share in [0, 1), patience at least 1"),
         (fr.start == 0 or r.curriculum, "frontier.start > 0 is a curriculum: keep rl.curriculum=true"),
         (all(8 <= b <= d.completion_len for b in fr.budgets),
          "frontier.budgets: completion widths from 8 up to data.completion_len"),
+        (not fr.budgets or (fr.start > 0 and max(fr.budgets) == d.completion_len),
+         "frontier.budgets: only with frontier.start > 0, and the largest is data.completion_len (the "
+         "corpus's and the held-out evaluation's width)"),
         (cfg.mesh.data >= 0 and cfg.mesh.fsdp >= 1, "mesh.data must be at least 0 (0: all devices) and mesh.fsdp "
          "at least 1"),
         (r.reward != "judge" or all(f in JUDGED for f in d.families),

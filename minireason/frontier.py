@@ -13,9 +13,14 @@ and when p_F ≥ threshold, after at least `patience` batches at F, the frontier
 the checkpoint) holds each family's frontier, so a plot can draw it against step and a resumed run
 goes on where it was.
 
-The thinking budget grows with it: `budget(level, sizes, need)` is the smallest of a few compiled
-completion widths that holds `need(level)` tokens, so the sampler compiles once per width, not per
-step.
+The thinking budget grows with it: each step's width is the smallest of a few completion widths
+(`frontier.budgets`) that holds what every family needs at its own frontier (`needs`, measured on
+the corpus's reflective traces). The sampler, the update and the KL measurement each compile once
+per width, on its first step (so 4 compilations per width in all), never again: the frontier only
+rises, so a width never comes back.
+
+The frontier opens on what the trainer counts as solved: the verifier's verdict, or, under
+rl.reward=judge, the judge's.
 
 It has the interface of `rl.Curriculum` (`difficulties`, `weights(family)`, `update`, `state`, `load`),
 so `rl.prompt_batch` and `rl.rl_step` use it unchanged.
@@ -28,6 +33,7 @@ import numpy as np
 
 from minireason.corpus import noise_of
 from minireason.tasks import FAMILIES, sample_problem
+from minireason.traces import CONFIDENCE_LEVELS, confidence_block
 
 MARGIN = 1.25        # room over the longest reflective corpus trace of a level: RL's searches run longer
 PROBE = 32           # training problems per family and level that measure a level's need
@@ -90,38 +96,58 @@ class Frontier:
                 self.cells[family] = dict(cell)
 
 
-def needs(data, families, seed: int, tokenizer) -> dict[int, int]:
-    """Per level of data.difficulties: the completion tokens its thinking needs, MARGIN times the
-    longest reflective corpus trace (the corpus's own noise, so with its slips and redos) of PROBE
-    training problems of each RL family at that level."""
+def needs(data, families, seed: int, tokenizer) -> dict[str, dict[int, int]]:
+    """Per RL family and level of data.difficulties: the completion tokens its thinking needs, MARGIN
+    times the longest of PROBE reflective corpus traces of training problems (the corpus's own noise,
+    so with its slips and redos; with the confidence block of a run that states one, and the EOS)."""
     rng = np.random.default_rng([seed, 43])
-    noise, out = noise_of(data), {}
-    for level in data.difficulties:
-        longest = max(len(tokenizer.encode(FAMILIES[f].trace(sample_problem(rng, f, level, False,
-                                                                             data.heldout_percent),
-                                                             "reflect", rng, noise)))
-                      for f in families for _ in range(PROBE))
-        out[level] = math.ceil(MARGIN * longest)
+    noise = noise_of(data)
+    tail = confidence_block(CONFIDENCE_LEVELS - 1) if data.confidence != "none" else ""
+    out: dict[str, dict[int, int]] = {}
+    for f in families:
+        out[f] = {}
+        for level in data.difficulties:
+            traces = [FAMILIES[f].trace(sample_problem(rng, f, level, False, data.heldout_percent), "reflect",
+                                        rng, noise) for _ in range(PROBE)]
+            out[f][level] = math.ceil(MARGIN * (max(len(tokenizer.encode(t + tail)) for t in traces) + 1))
     return out
 
 
 class Budgeted:
-    """The sampler of the frontier's thinking budget: one compiled `generate` per width in `sizes`
-    (make(width) builds it), the one for `budget(frontier.level(), ...)` each step."""
+    """The sampler of the frontier's thinking budget: one `generate` per width in `sizes` (make(width)
+    builds them up front; each compiles on its first use), and each step the one whose width holds
+    what every family needs at its own frontier."""
 
-    def __init__(self, frontier: Frontier, sizes, need: dict[int, int], make):
+    def __init__(self, frontier: Frontier, sizes, need: dict[str, dict[int, int]], make):
         self.frontier, self.need = frontier, need
         self.sizes = sorted(sizes)
         self.samplers = {w: make(w) for w in self.sizes}
 
+    def tokens(self) -> int:
+        """The most any family needs at its frontier."""
+        return max(self.need[f][c["frontier"]] for f, c in self.frontier.cells.items())
+
     def __call__(self):
         """(generate, the row's extra fields) for the coming step."""
-        width = budget(self.frontier.level(), self.sizes, self.need.get)
+        width = budget(self.tokens(), self.sizes)
         return self.samplers[width], {"budget": width, "frontier": self.frontier.level()}
 
 
-def budget(level: int, sizes, need) -> int:
-    """The smallest of the compiled completion widths `sizes` that holds need(level) tokens (the
-    largest when none does: the truncation alarm then says so)."""
+def describe(need: dict[str, dict[int, int]], sizes) -> str:
+    """What each level needs and the budget it gets, for the log; a warning where the largest budget
+    is short of a level's need (its completions will be cut: the truncation alarm fires)."""
+    lines = [f"frontier: tokens needed per level (budgets {', '.join(map(str, sorted(sizes)))})"]
+    for f, levels in need.items():
+        lines.append(f"  {f}: " + ", ".join(f"{lv}: {n} -> {budget(n, sizes)}" for lv, n in levels.items()))
+        short = [lv for lv, n in levels.items() if n > max(sizes)]
+        if short:
+            lines.append(f"  warning: {f} at level {', '.join(map(str, short))} needs more than the largest budget "
+                         f"({max(sizes)}); raise data.completion_len and frontier.budgets")
+    return "\n".join(lines)
+
+
+def budget(tokens: int, sizes) -> int:
+    """The smallest of the completion widths `sizes` that holds `tokens` (the largest when none does:
+    the truncation alarm then says so)."""
     sizes = sorted(sizes)
-    return next((s for s in sizes if s >= need(level)), sizes[-1])
+    return next((s for s in sizes if s >= tokens), sizes[-1])

@@ -112,7 +112,7 @@ def run_pretraining(cfg: Config, out: str, graphdef, params, tok, examples, log,
     return pretrain.fit(p, os.path.join(out, "pretrain"), graphdef, params, packed, heldout_batch, log, cfg.seed, echo)
 
 
-def make_curriculum(cfg: Config, tok, graphdef, generate):
+def make_curriculum(cfg: Config, tok, graphdef, generate, echo=print):
     """RL's curriculum and its sampler, () -> (generate, extra row fields): rl.Curriculum's
     edge-of-competence sampling with the run's one sampler, or (frontier.start > 0) the frontier
     curriculum of frontier.py, whose thinking budget grows through frontier.budgets."""
@@ -127,7 +127,9 @@ def make_curriculum(cfg: Config, tok, graphdef, generate):
         return generate if width == d.completion_len else \
             sampling.make_generate(graphdef, cfg.model, width, tok.pad_id, tok.eos_id)
     need = frontier.needs(d, families, cfg.seed, tok)
-    return front, frontier.Budgeted(front, f.budgets or (d.completion_len,), need, make)
+    sampler = frontier.Budgeted(front, f.budgets or (d.completion_len,), need, make)
+    echo(frontier.describe(need, sampler.sizes))
+    return front, sampler
 
 
 def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, samples, probe, echo,
@@ -142,7 +144,7 @@ def run_rl(cfg: Config, out: str, graphdef, base_params, tok, generate, log, sam
     optimizer = rl.make_optimizer(r)
     update, token_logp = rl.make_update(graphdef, optimizer, r, tok.pad_id)
     kl_to_base = rl.make_kl(graphdef, tok.pad_id, r.temperature)
-    curriculum, sampler = make_curriculum(cfg, tok, graphdef, generate)
+    curriculum, sampler = make_curriculum(cfg, tok, graphdef, generate, echo)
     alarm = alarms.Alarms(cfg.alarms)
     state = {"params": base_params, "opt_state": optimizer.init(base_params)}
     folder = os.path.join(out, "rl")

@@ -101,6 +101,7 @@ def test_presets_are_valid():
     ("frontier.start", "3", "frontier.start: 0 (off), or a level of data.difficulties"),     # smoke's are 1, 2
     ("frontier.budgets", "200", "frontier.budgets: completion widths from 8 up to data.completion_len"),
     ("frontier.threshold", "0", "frontier: threshold in (0, 1]"),
+    ("frontier.budgets", "80", "frontier.budgets: only with frontier.start > 0"),
     ("model.n_heads", "3", "model.d_model / model.n_heads must be an even integer"),
     ("rl.loss", "ppo", "rl.loss: choose grpo, dr_grpo, dapo or reinforce"),
     ("rl.temperature", "0", "rl.temperature must be positive"),

@@ -18,7 +18,9 @@ overwrite variables; 3 = a `repeat` loop (3 iterations of one assignment, or 2 o
 = a loop of d − 1 iterations of one or two assignments, with no top level. Literals are 1..9 and the
 operators + and -. How the thinking grows: one written step per assignment the program runs, so the
 trace grows linearly with d (d − 1 to 2(d − 1) steps in the loop), and so do the values (a body
-`a=a+b;b=a+b` grows them like Fibonacci numbers: more digits per step at high d).
+`a=a+b;b=a+b` grows them like Fibonacci numbers: more digits per step at high d; a program whose
+values outgrow the sandbox's 12 digits is drawn again, so at very high d the bodies that grow slowly
+are the ones left).
 
 **fill** (FillFamily, at the end of this file): fill the holes of a program so that it prints a target,
 `x=3;x=x?5;x=x?8;print x gives 6` -> `x=3;x=x-5;x=x+8;print x`: Countdown's search, spelled as code.
@@ -53,7 +55,14 @@ class TraceFamily:
     max_difficulty = None          # open-ended: longer loops (see the module docstring)
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
-        """A random problem of this difficulty (either split; see tasks.sample_problem)."""
+        """A random problem of this difficulty (either split; see tasks.sample_problem); from level 4 on,
+        one whose values fit the sandbox's digits (drawn again until they do)."""
+        while True:
+            p = self._draw(rng, difficulty)
+            if difficulty < 4 or lang.run(p["program"], LIMITS).status == "ok":
+                return p
+
+    def _draw(self, rng: np.random.Generator, difficulty: int) -> dict:
         names = ["a", "b"] if rng.random() < 0.5 else ["x", "y"]
         lines = [f"{v}={int(rng.integers(1, 10))}" for v in names]
         if difficulty == 1:
