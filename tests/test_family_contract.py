@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from minireason import traces
-from minireason.config import DataConfig
+from minireason.config import Config, DataConfig
 from minireason.tasks import (
     FAMILIES,
     PLAIN_FAMILIES,
@@ -129,17 +129,25 @@ def test_prompt_reads_back_as_the_same_problem(name, difficulty):
 
 
 HIGH = (4, 7, 10, 40)    # levels above the demo's, for the families that have them
+HIGHER = [n for n in CONTRACTED if FAMILIES[n].max_difficulty is None or FAMILIES[n].max_difficulty > 3]
+CAPPED = [n for n in CONTRACTED if n not in HIGHER]
 
 
-@per_family
+@pytest.mark.parametrize("name", CAPPED)
+def test_a_level_above_a_familys_top_is_refused(name):
+    from minireason.config import ConfigError, validate
+    data = DataConfig(families=(name,), family_weights=(1.0,), difficulties=(1, FAMILIES[name].max_difficulty + 1))
+    with pytest.raises(ConfigError, match=f"data.difficulties: {name} has no level above"):
+        validate(Config(data=data))
+
+
+@pytest.mark.parametrize("name", HIGHER)
 def test_levels_above_three_work_and_their_thinking_grows(name):
     """Every level a family has above 3 samples problems whose clean traces verify and whose prompts
     read back, and the reflective trace takes more steps at each of those levels than at the one
     before (the family docstrings say how many)."""
     fam = FAMILIES[name]
     levels = [d for d in HIGH if fam.max_difficulty is None or d <= fam.max_difficulty]
-    if not levels:
-        pytest.skip(f"{name} has no level above {fam.max_difficulty}")
     from minireason.tasks import problem_from_prompt
     steps = []
     for d in (3, *levels):
