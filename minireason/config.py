@@ -285,17 +285,17 @@ def calibration() -> Config:
 
 
 def long() -> Config:
-    """Thinking that grows with the problem (frontier.py): sums and column additions at difficulties 1-6
-    (one step, and its check, per number or column), RL's frontier opening one level at a time from 1,
-    the thinking budget growing through 64, 128 and 224 tokens (the corpus's reflective traces need 43
-    to 220 from level 1 to 6 with this tokenizer: `frontier.describe`, printed at the start of RL). A
-    first setting, not yet measured or tuned (issue 17: the curve on 2 cores in 30 minutes)."""
+    """Thinking that grows with the problem (frontier.py): Countdown at difficulties 1-5 (two numbers up
+    to five; above 3 the search writes 2-4 attempts of d-1 steps, tasks/arith.py), RL's frontier
+    opening one level at a time from 1 when its pass rate reaches 0.6 after at least 20 batches there,
+    the thinking budget growing through 64, 128, 192 and 320 tokens (`frontier.describe`, printed at the start
+    of RL, says what each level needs with this tokenizer); the held-out probe per level every 10 steps."""
     return Config(
         preset="long",
-        data=DataConfig(families=("sum", "add"), family_weights=(0.5, 0.5), difficulties=(1, 2, 3, 4, 5, 6),
-                        prompt_len=24, completion_len=224),
-        rl=RLConfig(steps=150, samples_every=10, eval_every=10, eval_problems=96, checkpoint_every=25),
-        frontier=FrontierConfig(start=1, budgets=(64, 128, 224)),
+        data=DataConfig(families=("countdown",), family_weights=(1.0,), difficulties=(1, 2, 3, 4, 5),
+                        prompt_len=24, completion_len=320),
+        rl=RLConfig(steps=150, samples_every=10, eval_every=10, eval_problems=160, checkpoint_every=25),
+        frontier=FrontierConfig(start=1, patience=20, budgets=(64, 128, 192, 320)),
         eval=EvalConfig(problems_per_difficulty=32),
     )
 

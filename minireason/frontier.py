@@ -151,3 +151,85 @@ def budget(tokens: int, sizes) -> int:
     the truncation alarm then says so)."""
     sizes = sorted(sizes)
     return next((s for s in sizes if s >= tokens), sizes[-1])
+
+
+# ----------------------------------------------------------------------------- what the run showed
+
+TAIL = 10            # the last RL rows whose mean is "the length at the end"
+
+
+def ranks(values) -> np.ndarray:
+    """Ranks 1..n of values, ties given the mean of the ranks they span ([5, 1, 5] -> [2.5, 1, 2.5])."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values, kind="stable")
+    r = np.empty(len(values))
+    r[order] = np.arange(1, len(values) + 1)
+    for v in np.unique(values):
+        tied = values == v
+        r[tied] = r[tied].mean()
+    return r
+
+
+def spearman(x, y) -> float | None:
+    """Spearman's rank correlation rho: Pearson's correlation of the ranks. None with fewer than 2 points
+    or when either side is constant (no order to correlate)."""
+    if len(x) < 2 or len(x) != len(y):
+        return None
+    rx, ry = ranks(x) - (len(x) + 1) / 2, ranks(y) - (len(y) + 1) / 2
+    denom = float(np.sqrt((rx ** 2).sum() * (ry ** 2).sum()))
+    return None if denom == 0 else float((rx * ry).sum() / denom)
+
+
+def summary_block(rows: list[dict], summary: dict) -> dict | None:
+    """What a frontier run showed (summary.json's `frontier`), from its RL rows and held-out tables:
+    where the frontier started and ended and when each level opened; the training batch's mean length at
+    RL step 1 (the base model, before any update) and over the last TAIL steps, their ratio, and
+    Spearman's rho between step and the logged length; the batch reflection rate per frontier level and
+    rho between frontier and reflection; per domain, the final held-out accuracy at every level the
+    frontier passed, and the held-out length of the base and final models at the last frontier (the same
+    problems: what RL added at equal difficulty). None for a run without a frontier."""
+    rl_rows = [r for r in rows if r.get("stage") == "rl" and "frontier" in r]
+    if not rl_rows:
+        return None
+    steps = [r["step"] for r in rl_rows]
+    length = [r["length_mean"] for r in rl_rows]
+    level = [r["frontier"] for r in rl_rows]
+    reflection = [r["reflection_rate"] for r in rl_rows]
+    opened = [{"step": r["step"], "level": r["frontier"]} for prev, r in zip(rl_rows, rl_rows[1:])
+              if r["frontier"] != prev["frontier"]]
+    end_length = float(np.mean(length[-TAIL:]))
+    by_level = {str(lv): float(np.mean([x for x, f in zip(reflection, level) if f == lv])) for lv in sorted(set(level))}
+    start, end = level[0], level[-1]
+    heldout = {}
+    for domain, block in summary.get("domains", {}).items():
+        cells = block.get("by_difficulty", {})
+        last = cells.get(str(end), {})
+        heldout[domain] = {
+            "accuracy_passed": {str(lv): cells[str(lv)]["final"]["accuracy"]
+                                for lv in range(start, end) if str(lv) in cells},
+            "length_at_end_level": {m: last.get(m, {}).get("length_mean") for m in ("base", "final")},
+        }
+    return {"start": start, "end": end, "levels_advanced": end - start, "opened": opened,
+            "length_base": length[0], "length_end": end_length,
+            "length_ratio": end_length / length[0] if length[0] else None,
+            "rho_length": spearman(steps, length), "reflection_by_frontier": by_level,
+            "rho_reflection": spearman(level, reflection), "heldout": heldout}
+
+
+def format_block(block: dict) -> str:
+    """summary_block as the lines train.py prints at the end of a frontier run."""
+    fmt = lambda v, spec=".2f": "-" if v is None else format(v, spec)   # noqa: E731
+    opened = ", ".join(f"{o['level']} at step {o['step']}" for o in block["opened"]) or "none"
+    lines = [f"frontier: level {block['start']} -> {block['end']} (opened {opened})",
+             f"  training batch length: {block['length_base']:.1f} at step 1 (the base model) -> "
+             f"{block['length_end']:.1f} over the last {TAIL} steps (x{fmt(block['length_ratio'], '.1f')}); "
+             f"Spearman rho(step, length) {fmt(block['rho_length'])}",
+             "  batch reflection rate by frontier: " + ", ".join(f"{lv}: {v:.2f}" for lv, v in
+                                                             block["reflection_by_frontier"].items())
+             + f"; rho(frontier, reflection) {fmt(block['rho_reflection'])}"]
+    for domain, h in block["heldout"].items():
+        passed = ", ".join(f"{lv}: {fmt(a)}" for lv, a in h["accuracy_passed"].items()) or "none passed"
+        at = h["length_at_end_level"]
+        lines.append(f"  {domain} held-out accuracy at the levels passed: {passed}; length at level {block['end']}: "
+                     f"base {fmt(at['base'], '.1f')} -> final {fmt(at['final'], '.1f')}")
+    return "\n".join(lines)

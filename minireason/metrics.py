@@ -261,3 +261,10 @@ def per_domain(graded: list[Graded], keys) -> dict:
     if len(by_domain) < 2:
         return {}
     return {f"{dom}_{k}": m.get(k) for dom, m in by_domain.items() for k in keys}
+
+
+def per_difficulty(graded: list[Graded], keys) -> dict:
+    """`d{level}_{key}` (e.g. `d4_accuracy`) for each key and each difficulty among the completions: what
+    the frontier curriculum's plots draw per level over the run."""
+    by_level = breakdown(graded, lambda g: int(g.problem["difficulty"]))
+    return {f"d{level}_{k}": m.get(k) for level, m in by_level.items() for k in keys}

@@ -1,6 +1,7 @@
 """Figures of a run as PNG files: the training curves of metrics.jsonl, the test-time figure of an
-evaluation (accuracy against tokens spent per problem; completion length against difficulty), and
-the reliability diagrams of a run that states its confidence.
+evaluation (accuracy against tokens spent per problem; completion length against difficulty), the
+reliability diagrams of a run that states its confidence, and the frontier's curves of a run with
+the frontier curriculum.
 
 matplotlib is optional (`pip install -e '.[plot]'`), so it is imported inside the functions and the
 rest of the package never needs it; `available()` says whether it is installed. The figures are built
@@ -149,6 +150,79 @@ def training_curves(rows: list[dict], path: str) -> None:
         axes[0].set_axis_off()
     fig.suptitle(f"Training curves (faint: each training batch; lines: its {SMOOTH}-step mean; "
                  "markers: held-out problems)", fontsize=11)
+    _save(fig, path)
+
+
+def levels_of(rows) -> list[int]:
+    """The difficulty levels of the per-level held-out metrics (`heldout_d{level}_accuracy`), sorted."""
+    middles = {k[len("heldout_d"):-len("_accuracy")] for r in rows for k in r
+               if k.startswith("heldout_d") and k.endswith("_accuracy")}
+    return sorted(int(m) for m in middles if m.isdigit())
+
+
+def frontier_curves(rows: list[dict], path: str) -> None:
+    """One PNG of a frontier run (frontier.py): (a) the training batch's mean length of correct and of wrong
+    completions against RL step, the thinking budget on the same axis and the frontier on a second;
+    (b) held-out accuracy and (c) held-out length per difficulty level over the run; (d) the reflection
+    rate over the run, with the frontier again."""
+    from matplotlib import colormaps
+
+    rl = [r for r in rows if r.get("stage") == "rl" and "frontier" in r]
+    fig = _figure(figsize=(11.5, 7.6))
+    (ax, bx), (cx, dx) = fig.subplots(2, 2)
+    if not rl:
+        ax.text(0.5, 0.5, "no frontier rows in metrics.jsonl", ha="center", va="center")
+        _save(fig, path)
+        return
+    opened = [r["step"] for prev, r in zip(rl, rl[1:]) if r["frontier"] != prev["frontier"]]
+
+    def frontier_axis(axis):
+        twin = axis.twinx()
+        twin.step(*_series(rl, "frontier"), where="post", color="k", lw=1.3, alpha=0.6, label="frontier level")
+        twin.set_ylabel("frontier (difficulty level)")
+        twin.set_ylim(0.5, max(levels_of(rl) + [r["frontier"] for r in rl]) + 0.5)
+        return twin
+
+    for key, label, colour in [("length_correct", "correct answers", "C2"), ("length_incorrect", "wrong answers", "C3"),
+                               ("length_mean", "all", "C0")]:
+        steps, values = _series(rl, key)
+        ax.plot(steps, values, color=colour, lw=0.7, alpha=0.25)
+        ax.plot(steps, trailing_mean(values, SMOOTH), color=colour, lw=1.5, label=f"{label} (batch)")
+    ax.step(*_series(rl, "budget"), where="post", color="C7", ls=":", lw=1.2, label="thinking budget")
+    ax.set(title="(a) Completion length as the frontier rises", xlabel="RL step", ylabel="tokens")
+    ax.set_ylim(bottom=0)
+    twin = frontier_axis(ax)
+    handles = ax.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc="upper left", framealpha=0.8)
+    levels = levels_of(rl)
+    cmap = colormaps["viridis"]
+    for axis, metric, title, ylabel in [(bx, "accuracy", "(b) Held-out accuracy per level", "accuracy"),
+                                        (cx, "length_mean", "(c) Held-out completion length per level", "tokens")]:
+        for i, level in enumerate(levels):
+            colour = cmap(i / max(len(levels) - 1, 1))
+            axis.plot(*_series(rl, f"heldout_d{level}_{metric}"), "o-", color=colour, ms=3, lw=1.1,
+                      label=f"level {level}")
+        for step in opened:
+            axis.axvline(step, color="k", lw=0.6, alpha=0.25)
+        axis.set(title=title, xlabel="RL step (grey lines: a level opens)", ylabel=ylabel)
+        axis.set_ylim(*((-0.02, 1.02) if metric == "accuracy" else (0, None)))
+        axis.legend(fontsize=7, loc="best", framealpha=0.8, ncol=2)
+    steps, values = _series(rl, "reflection_rate")
+    dx.plot(steps, values, color="C0", lw=0.7, alpha=0.25)
+    dx.plot(steps, trailing_mean(values, SMOOTH), color="C0", lw=1.5, label="completions that check or revise (batch)")
+    steps, values = _series(rl, "effective_reflection_rate")
+    dx.plot(steps, trailing_mean(values, SMOOTH), color="C1", lw=1.2, label="revisions that fix an error (batch)")
+    dx.plot(*_series(rl, "heldout_reflection_rate"), "o", color="C0", ms=4, mec="white", mew=0.5,
+            label="check or revise (held-out)")
+    dx.set(title="(d) Reflection as the frontier rises", xlabel="RL step", ylabel="share")
+    dx.set_ylim(-0.02, 1.02)
+    twin = frontier_axis(dx)
+    handles, extra = dx.get_legend_handles_labels(), twin.get_legend_handles_labels()
+    dx.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc="upper left", framealpha=0.8)
+    for axis in (ax, bx, cx, dx):
+        axis.grid(alpha=0.3)
+    fig.suptitle(f"The frontier curriculum (faint: each training batch; lines: its {SMOOTH}-step mean)", fontsize=11)
     _save(fig, path)
 
 

@@ -120,8 +120,9 @@ def _img(path: str, caption: str) -> str:
 
 
 def figures_html(ev: dict, run_dir: str) -> str:
-    """The run's training curves (drawn now from metrics.jsonl if the run has no plots/training.png) and
-    the test-time figure of `ev`, inlined; one line instead when matplotlib is not installed."""
+    """The run's training curves (drawn now from metrics.jsonl if the run has no plots/training.png), the
+    frontier's curves of a frontier run, and the test-time figure of `ev`, inlined; one line instead when
+    matplotlib is not installed."""
     if not plots.available():
         return f'<p class="note">{_esc(plots.SKIPPED)}</p>'
     parts = []
@@ -133,6 +134,14 @@ def figures_html(ev: dict, run_dir: str) -> str:
             plots.training_curves(rows, training)
         if os.path.exists(training):
             parts.append(_img(training, "Training curves: pretraining loss, then the RL metrics per step."))
+        metrics_path = os.path.join(run_dir, "metrics.jsonl")
+        climbed = rows or (runfolder.Jsonl(metrics_path).rows() if os.path.exists(metrics_path) else [])
+        if any("frontier" in r for r in climbed):             # the frontier curriculum (frontier.py)
+            path = os.path.join(tmp, "frontier.png")
+            plots.frontier_curves(climbed, path)
+            parts.append(_img(path, "The frontier curriculum: length of correct and wrong completions with the "
+                                    "thinking budget and the frontier; held-out accuracy and length per level; "
+                                    "reflection as the frontier rises."))
         testtime = os.path.join(tmp, "testtime.png")
         plots.testtime(ev, testtime)
         parts.append(_img(testtime, "Test-time compute: (a) accuracy against tokens per problem; "

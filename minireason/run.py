@@ -31,6 +31,7 @@ SUMMARY_KEYS = ("accuracy", "length_mean", "reflection_rate", "effective_reflect
 COUNT_KEYS = ("problems", "count", "revisions")     # the denominators the rates above rest on
 PROBE_KEYS = SUMMARY_KEYS + ("revisions", "step_accuracy", "check_accuracy", "style_share_direct", "style_share_step",
                              "style_share_reflect")
+LEVEL_KEYS = ("accuracy", "length_mean", "reflection_rate")   # per difficulty, under the frontier curriculum
 HELDOUT_TRACES = 512      # traces for the held-out pretraining loss
 
 
@@ -362,7 +363,8 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
                                           d.prompt_len, e.temperature)
         overall = metrics.summarize(graded)
         keys = PROBE_KEYS + tuple(k for k in metrics.CALIBRATION_KEYS if k in overall)   # confidence stated
-        return {**{k: overall[k] for k in keys}, **metrics.per_domain(graded, keys)}
+        levels = metrics.per_difficulty(graded, LEVEL_KEYS) if cfg.frontier.start else {}   # per level
+        return {**{k: overall[k] for k in keys}, **metrics.per_domain(graded, keys), **levels}
 
     reward, judge_eval = rl.exact_reward, None
     if cfg.rl.reward == "judge":           # a learned judge stands in for the verifier (judge.py)
@@ -387,6 +389,9 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
     calibrated = None
     if cfg.data.confidence != "none":         # the run states its confidence (calibration.py)
         calibrated = summary["calibration"] = calibration.summary_block(base_eval, final_eval)
+    climbed = frontier.summary_block(log.rows(), summary)   # None without the frontier curriculum
+    if climbed is not None:
+        summary["frontier"] = climbed
     block = transfer.summary_block(cfg, summary, out)     # None unless rl.families leaves a family out
     if block is not None:
         summary["transfer"] = block
@@ -396,6 +401,8 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
         echo(calibration.format_block(calibrated))
     if block is not None:
         echo(transfer.format_block(block))
+    if climbed is not None:
+        echo(frontier.format_block(climbed))
     if not runfolder.WRITER:
         return summary                   # several hosts: the first one draws
     if plots.available():
@@ -404,6 +411,9 @@ def _pipeline(cfg: Config, out: str, resume: bool, echo, base: str | None, t_tot
         if calibrated is not None:
             plots.reliability(calibration.diagrams(calibrated), os.path.join(out, "plots", "reliability.png"))
             echo(f"reliability diagrams: {os.path.join(out, 'plots', 'reliability.png')}")
+        if climbed is not None:
+            plots.frontier_curves(log.rows(), os.path.join(out, "plots", "frontier.png"))
+            echo(f"the frontier's curves: {os.path.join(out, 'plots', 'frontier.png')}")
     else:
         echo(plots.SKIPPED)
     return summary

@@ -1,10 +1,11 @@
 """The frontier curriculum (minireason/frontier.py), against hand-worked cases."""
 import json
+import os
 
 import numpy as np
 import pytest
 
-from minireason import rl
+from minireason import frontier, rl
 from minireason.config import DataConfig
 from minireason.frontier import Frontier, budget
 
@@ -100,3 +101,56 @@ def test_a_frontier_run_logs_its_frontier_and_budget(tmp_path):
     rl_rows = [r for r in rows if r["stage"] == "rl"]      # the smoke model solves nothing: the frontier stays
     assert all(r["frontier"] == 1 and r["budget"] == 64 for r in rl_rows)
     assert all(set(r["curriculum"]) == {"sum"} and r["curriculum"]["sum"]["frontier"] == 1 for r in rl_rows)
+    probed = [r for r in rl_rows if "heldout_accuracy" in r]        # the held-out probe, per level too
+    assert probed and all(f"heldout_d{lv}_accuracy" in r for r in probed for lv in (1, 2, 3, 4))
+    block = json.load(open(tmp_path / "run" / "summary.json"))["frontier"]
+    assert (block["start"], block["end"], block["opened"]) == (1, 1, [])
+    assert any(line.startswith("frontier: level 1 -> 1 (opened none)") for line in said)
+
+
+def test_ranks_and_spearman_by_hand():
+    assert frontier.ranks([5, 1, 5]).tolist() == [2.5, 1.0, 2.5]
+    assert frontier.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert frontier.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ranks of y = [1, 3, 2, 4]: d = [0, -1, 1, 0], rho = 1 - 6 * 2 / (4 * 15) = 0.8
+    assert frontier.spearman([1, 2, 3, 4], [5, 9, 7, 11]) == pytest.approx(0.8)
+    # ties: y ranks [1.5, 1.5, 3]; centred x [-1, 0, 1], y [-0.5, -0.5, 1]: 1.5 / sqrt(2 * 1.5) = 0.866
+    assert frontier.spearman([1, 2, 3], [2, 2, 5]) == pytest.approx(1.5 / np.sqrt(3.0))
+    assert frontier.spearman([1, 2, 3], [7, 7, 7]) is None and frontier.spearman([1], [2]) is None
+
+
+def _rows(levels, lengths, reflection):
+    return [{"stage": "rl", "step": i + 1, "frontier": f, "length_mean": n, "reflection_rate": r, "budget": 64}
+            for i, (f, n, r) in enumerate(zip(levels, lengths, reflection))]
+
+
+def test_summary_block_by_hand():
+    rows = [{"stage": "pretrain", "step": 1, "loss": 2.0}] + _rows(
+        [1, 1, 2, 2, 3, 3], [10, 12, 20, 22, 40, 44], [0.1, 0.3, 0.4, 0.4, 0.6, 0.8])
+    def cell(acc, n):
+        return {"base": {"accuracy": 0.1, "length_mean": n}, "final": {"accuracy": acc, "length_mean": 2 * n}}
+    summary = {"domains": {"arith": {"by_difficulty": {"1": cell(0.9, 10), "2": cell(0.7, 20), "3": cell(0.4, 30)}}}}
+    b = frontier.summary_block(rows, summary)
+    assert (b["start"], b["end"], b["levels_advanced"]) == (1, 3, 2)
+    assert b["opened"] == [{"step": 3, "level": 2}, {"step": 5, "level": 3}]
+    assert b["length_base"] == 10 and b["length_end"] == pytest.approx(148 / 6)   # fewer than TAIL rows: all
+    assert b["length_ratio"] == pytest.approx(14.8 / 6) and b["rho_length"] == pytest.approx(1.0)
+    assert b["reflection_by_frontier"] == pytest.approx({"1": 0.2, "2": 0.4, "3": 0.7})
+    assert b["heldout"]["arith"] == {"accuracy_passed": {"1": 0.9, "2": 0.7},
+                                     "length_at_end_level": {"base": 30, "final": 60}}
+    assert "level 1 -> 3 (opened 2 at step 3, 3 at step 5)" in frontier.format_block(b)
+    assert frontier.summary_block(rows[:1], summary) is None                   # no frontier rows
+
+
+def test_frontier_curves_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minireason import plots
+    rows = _rows([1, 1, 2, 2], [10, 12, 20, 22], [0.1, 0.3, 0.4, 0.4])
+    for r in rows:
+        r.update(length_correct=r["length_mean"], length_incorrect=None, effective_reflection_rate=0.5)
+    rows[1].update(heldout_d1_accuracy=0.5, heldout_d1_length_mean=11, heldout_d2_accuracy=0.2,
+                   heldout_d2_length_mean=25, heldout_reflection_rate=0.3)
+    assert plots.levels_of(rows) == [1, 2]
+    path = tmp_path / "plots" / "frontier.png"
+    plots.frontier_curves(rows, str(path))
+    assert path.read_bytes().startswith(b"\x89PNG") and os.listdir(path.parent) == ["frontier.png"]

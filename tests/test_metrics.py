@@ -69,6 +69,18 @@ def test_per_domain_by_hand(graded):
                                "code_accuracy": 0.5, "code_length_mean": 6.5, "code_reflection_rate": 0.0})
 
 
+def test_per_difficulty_by_hand():
+    """Two sums at level 1 (one right, 10 and 20 tokens), one at level 3 (wrong, 6 tokens, a check)."""
+    one = {"family": "sum", "difficulty": 1, "numbers": [7, 5]}
+    three = {"family": "sum", "difficulty": 3, "numbers": [7, 5, 1, 1]}
+    graded = metrics.grade([one, one, three], ["7+5=12</think><answer>12</answer>", "</think><answer>13</answer>",
+                                               "7+5=12 check 12-5=7 ok</think><answer>9</answer>"],
+                           [10, 20, 6], [False, False, False])
+    m = metrics.per_difficulty(graded, ["accuracy", "length_mean", "reflection_rate"])
+    assert m == pytest.approx({"d1_accuracy": 0.5, "d1_length_mean": 15.0, "d1_reflection_rate": 0.0,
+                               "d3_accuracy": 0.0, "d3_length_mean": 6.0, "d3_reflection_rate": 1.0})
+
+
 def test_zero_variance_groups_with_mixed_rewards(graded):
     assert metrics.summarize(graded, group_size=4)["zero_variance_groups"] == 0.0
 

@@ -5,7 +5,7 @@ import pytest
 from minireason import traces
 from minireason.config import DataConfig
 from minireason.corpus import make_examples
-from minireason.tasks import FAMILIES, STYLES, split_key
+from minireason.tasks import FAMILIES, STYLES, sample_problem, split_key
 from minireason.tasks.arith import Noise
 
 CLEAN = Noise(step_noise=0.0, first_pass_error=0.0, direct_noise=0.0, oneshot_guess=0.0)
@@ -75,6 +75,27 @@ def test_countdown_search_is_systematic():
     assert [len(r.after) for r in t.revisions] == [2, 2]
     assert [FAMILIES["countdown"].revision_fixed(p, r) for r in t.revisions] == [False, True]
     assert FAMILIES["countdown"].solutions(p) == ["3-5+8"]
+
+
+def test_countdown_above_three_searches_the_last_two_signs():
+    """Level 5: five numbers whose first solution is the 2nd-4th pattern; the search writes its attempts of
+    four steps in binary-counting order, and after a slip that makes all four miss, the four once more."""
+    p = {"family": "countdown", "difficulty": 5, "numbers": [3, 5, 2, 4, 1], "target": 13}   # 15 - 2*1
+    text = FAMILIES["countdown"].trace(p, "reflect", np.random.default_rng(0), CLEAN)
+    assert text == ("3+5=8 8+2=10 10+4=14 14+1=15 check 15=13 no wait "
+                    "3+5=8 8+2=10 10+4=14 14-1=13 check 13=13 ok</think><answer>3+5+2+4-1</answer>")
+    assert FAMILIES["countdown"].correct_answer(p) == "3+5+2+4-1"
+    rng = np.random.default_rng(0)
+    for _ in range(50):                                  # every level-5 problem is found by attempt 2 to 4
+        q = sample_problem(rng, "countdown", 5, False, 15)
+        t = traces.parse(FAMILIES["countdown"].trace(q, "reflect", rng, CLEAN))
+        assert len(q["numbers"]) == 5 and 2 <= len(t.checks) <= 4 and len(t.steps) == 4 * len(t.checks)
+    always = Noise(step_noise=1.0, first_pass_error=0.0, direct_noise=0.0)   # every step slips: nothing hits
+    runs = [traces.parse(FAMILIES["countdown"].trace(p, "reflect", np.random.default_rng(s), always))
+            for s in range(20)]
+    missed = [t for t in runs if not any(c.verdict for c in t.checks)]
+    assert missed and all(len(t.checks) == 8 for t in missed)               # the four, twice, then it stops
+    assert all(len(t.checks) <= 8 for t in runs)                            # a slip that hits stops it early
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))

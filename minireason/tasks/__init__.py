@@ -153,7 +153,8 @@ def _read_prompt(name: str, text: str) -> dict | None:
         p = None if inner is None else _read_prompt(family.inner.name, inner)
         return None if p is None else {**p, "family": name}
     record = {"family": name, "difficulty": 0}
-    if name == "countdown" and (m := re.fullmatch(r"reach ([0-9]{1,4}) with ([1-9][0-9]?( [1-9]){1,3})", text)):
+    countdown = r"reach ([0-9]{1,4}) with ([1-9][0-9]?( [1-9]){1,11})"     # up to 12 numbers (level 12)
+    if name == "countdown" and (m := re.fullmatch(countdown, text)):
         return {**record, "target": int(m.group(1)), "numbers": [int(x) for x in m.group(2).split()]}
     if name == "sum" and re.fullmatch(r"[1-9][0-9]?(\+[1-9])+", text):
         return {**record, "numbers": [int(x) for x in text.split("+")]}

@@ -10,12 +10,13 @@ the inverse check ("does s - b - c give back a?") that catches slips in a step.
 Difficulty knob: column families use d+1 digit operands (2, 3, 4 digits, ..., up to 11 at d = 10,
 so that an answer fits the verifier's 12 digits); sums add d one-digit numbers to a first number of
 up to two digits, with no top level; Countdown has two numbers (the first of up to two digits), then
-three one-digit numbers (two or four sign patterns), and at difficulty 3 a single solution that is
-not the first attempt (its top level for now). How the thinking grows: a sum or a column problem
-takes one step per number or column, d or d+1 steps, each followed by its check in the reflective
-style, so its trace grows linearly with d. (The first number has up to two digits because the spaces
-of one-digit problems are too small to hold 48 distinct held-out problems: two one-digit numbers
-make 45 sums.)
+three one-digit numbers (two or four sign patterns), at difficulty 3 a single solution that is
+not the first attempt, and from 4 to 12 d numbers whose first solution in search order is found
+within four attempts. How the thinking grows: a sum or a column problem takes one step per number or
+column, d or d+1 steps, each followed by its check in the reflective style, so its trace grows
+linearly with d; Countdown's search above 3 writes 2 to 4 attempts of d-1 steps (8 after a slip). (The first number
+has up to two digits because the spaces of one-digit problems are too small to hold 48 distinct
+held-out problems: two one-digit numbers make 45 sums.)
 
 Trace styles, each written by `trace(problem, style, rng, noise)`:
     direct   the answer alone
@@ -240,39 +241,59 @@ def _expression(numbers: list[int], signs: str) -> str:
     return str(numbers[0]) + "".join(s + str(x) for s, x in zip(signs, numbers[1:]))
 
 
+def _value(numbers: list[int], signs: str) -> int:
+    """The value of _expression(numbers, signs), without writing and reading it back."""
+    return numbers[0] + sum(x if s == "+" else -x for s, x in zip(signs, numbers[1:]))
+
+
 class CountdownFamily:
     """Reach the target by putting + or - between the given numbers (kept in order, read left to right).
 
     Example: `reach 6 with 3 5 8` -> `3-5+8`. An attempt is written one operation at a time, then
     checked against the target; the search tries the sign patterns in a fixed order and stops at the
     first hit:  `3+5=8 8+8=16 check 16=6 no wait 3+5=8 8-8=0 check 0=6 no wait 3-5=-2 -2+8=6 check 6=6 ok`
+    The order is binary counting with + before - (`++`, `+-`, `-+`, `--`): the last sign varies
+    fastest, so the search tries the last signs first.
     Difficulty: 1 = two numbers, the first 1..99 and the second 1..9 (2 patterns), 2 = three numbers
     1..9 (4 patterns), 3 = three numbers with exactly one solution, which uses a minus (so the first
     attempt, all plus, always misses and a lucky guess is rarer). Difficulty 3 has only about 400
     distinct problems (three one-digit numbers with a unique signed solution), so the family holds out 15% of its
     keys, enough for 48 distinct held-out problems per difficulty; two-digit numbers there would make
     the four-attempt search longer than the demo's thinking budget.
+
+    Above 3 the difficulty is open-ended up to 12 (`max_difficulty`): level d has d one-digit numbers,
+    and its problems are those whose first solution in search order is the second, third or fourth
+    pattern (a minus among the last two signs, the all-plus first attempt always missing). A search
+    over all 2^(d-1) patterns would double with each number; the reflective writer searches these four
+    patterns only (the same order, so the same attempts as a full search up to the hit), and if a slip
+    made all four miss, the four once more. Its length grows linearly: 2 to 4 attempts of d-1 steps,
+    each with its check (up to 8 after a slip). What the model cannot know is which of the last signs:
+    it must still try, check and retry. (The price: a model can learn that the earlier signs are +.)
     """
     name = "countdown"
     domain = "arith"
     min_heldout_percent = 15
-    max_difficulty = 3             # more numbers need a search that does not double with each one
+    max_difficulty = 12            # the one-shot styles draw among all 2^(d-1) patterns: 2048 at 12
 
     def sample(self, rng: np.random.Generator, difficulty: int) -> dict:
         """A random problem of this difficulty (either split; see tasks.sample_problem)."""
-        n = 2 if difficulty == 1 else 3
+        n = 2 if difficulty == 1 else max(3, difficulty)
         while True:
             numbers = [int(x) for x in rng.integers(1, 10, size=n)]
             if difficulty == 1:                 # two one-digit numbers make too few problems
                 numbers[0] = int(rng.integers(1, 100))
-            signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
+            if difficulty >= 4:                 # a minus among the last two signs: found by the 2nd-4th attempt
+                signs = _signs(n - 1, int(rng.integers(1, 4)))
+            else:
+                signs = _signs(n - 1, int(rng.integers(0, 2 ** (n - 1))))
             p = {"family": self.name, "difficulty": difficulty, "numbers": numbers,
-                 "target": value_of(_expression(numbers, signs))}
+                 "target": _value(numbers, signs)}
             if p["target"] < 0:
                 continue
-            found = self.solutions(p)
-            if difficulty == 3 and (len(found) != 1 or "-" not in found[0]):
-                continue            # hard: one solution only, and not the all-plus first attempt
+            if difficulty == 3:
+                found = self.solutions(p)
+                if len(found) != 1 or "-" not in found[0]:
+                    continue        # hard: one solution only, and not the all-plus first attempt
             return p
 
     def prompt(self, p: dict) -> str:
@@ -286,13 +307,15 @@ class CountdownFamily:
 
     def solutions(self, p: dict) -> list[str]:
         """Every sign pattern that reaches the target, in search order."""
-        n_ops = len(p["numbers"]) - 1
-        exprs = [_expression(p["numbers"], _signs(n_ops, i)) for i in range(2 ** n_ops)]
-        return [e for e in exprs if value_of(e) == p["target"]]
+        numbers, n_ops = p["numbers"], len(p["numbers"]) - 1
+        patterns = (_signs(n_ops, i) for i in range(2 ** n_ops))
+        return [_expression(numbers, s) for s in patterns if _value(numbers, s) == p["target"]]
 
     def correct_answer(self, p: dict) -> str:
         """The canonical correct answer."""
-        return self.solutions(p)[0]
+        numbers, n_ops = p["numbers"], len(p["numbers"]) - 1
+        return next(_expression(numbers, s) for i in range(2 ** n_ops)
+                    if _value(numbers, s := _signs(n_ops, i)) == p["target"])
 
     def attempt(self, numbers: list[int], signs: str, rng: np.random.Generator, step_noise: float):
         """Steps of one attempt, one operation each (a slip is carried on); returns (items, final value)."""
@@ -320,8 +343,9 @@ class CountdownFamily:
                 return completion_text([], answer)
             signs = "".join(c for c in answer if c in "+-")
             return completion_text(self.attempt(numbers, signs, rng, noise.step_noise)[0], answer)
-        items, answer = [], _expression(numbers, patterns[-1])
-        for signs in patterns:                                 # systematic search in a fixed order
+        search = patterns if n_ops <= 2 else patterns[:4] * 2   # above 3 numbers: the last two signs, twice at most
+        items, answer = [], _expression(numbers, search[-1])
+        for signs in search:                                   # systematic search in a fixed order
             steps, value = self.attempt(numbers, signs, rng, noise.step_noise)
             if items:
                 items.append("wait")
