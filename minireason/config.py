@@ -31,6 +31,8 @@ class DataConfig:
     families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace, write, fill
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere (tasks: each family's top)
+    corpus_difficulties: tuple[int, ...] = ()          # the pretraining corpus's levels only (empty: difficulties);
+                                                       # fewer: RL climbs past what pretraining wrote (frontier.py)
     # Share of each trace style in the pretraining corpus: (direct, step-by-step, reflective).
     style_weights: tuple[float, ...] = (0.38, 0.45, 0.17)
     # Transfer dials (see transfer.py), per family in data.families order; empty: as above for every family.
@@ -300,9 +302,18 @@ def long() -> Config:
     )
 
 
+def long_stretch() -> Config:
+    """The long preset's stretch: pretraining writes levels 1-3 only (three numbers at most), RL's
+    frontier climbs to 5 as in `long`. Does the model think longer than any trace it ever read, and
+    where does it break?"""
+    base = long()
+    return dataclasses.replace(base, preset="long-stretch",
+                               data=dataclasses.replace(base.data, corpus_difficulties=(1, 2, 3)))
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
            "demo-transfer": demo_transfer, "transfer": transfer, "judge": judge,
-           "calibration": calibration, "long": long,
+           "calibration": calibration, "long": long, "long-stretch": long_stretch,
            "gpu": gpu}
 
 
@@ -415,6 +426,8 @@ def validate(cfg: Config) -> Config:
         (len(d.style_weights) == 3 and min(d.style_weights) >= 0 and sum(d.style_weights) > 0,
          "data.style_weights: three non-negative weights (direct, step, reflective)"),
         (d.difficulties and min(d.difficulties) >= 1, "data.difficulties: levels from 1 up"),
+        (set(d.corpus_difficulties) <= set(d.difficulties),
+         "data.corpus_difficulties: empty, or some of data.difficulties"),
         *[(max(d.difficulties, default=1) <= FAMILIES[f].max_difficulty,
            f"data.difficulties: {f} has no level above {FAMILIES[f].max_difficulty}")
           for f in d.families if f in FAMILIES and FAMILIES[f].max_difficulty is not None],

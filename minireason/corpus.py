@@ -72,7 +72,7 @@ def make_examples(data: DataConfig, seed: int, n: int, heldout: bool = False) ->
     for _ in range(n):
         f = rng.choice(len(fam_p), p=fam_p)
         family = data.families[f]
-        difficulty = int(rng.choice(data.difficulties))
+        difficulty = int(rng.choice(data.corpus_difficulties or data.difficulties))
         style = STYLES[rng.choice(3, p=style_p[f])]
         problem = sample_problem(rng, family, difficulty, heldout, data.heldout_percent)
         completion = FAMILIES[family].trace(problem, style, rng, noise)

@@ -98,6 +98,7 @@ def test_presets_are_valid():
     ("data.style_weights", "0.5,-0.1,0.6", "data.style_weights: three non-negative weights"),
     ("data.difficulties", "1,13", "data.difficulties: countdown has no level above 12"),
     ("data.difficulties", "0,1", "data.difficulties: levels from 1 up"),
+    ("data.corpus_difficulties", "3", "data.corpus_difficulties: empty, or some of data.difficulties"),
     ("frontier.start", "3", "frontier.start: 0 (off), or a level of data.difficulties"),     # smoke's are 1, 2
     ("frontier.budgets", "200", "frontier.budgets: completion widths from 8 up to data.completion_len"),
     ("frontier.threshold", "0", "frontier: threshold in (0, 1]"),

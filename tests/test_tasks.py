@@ -26,6 +26,17 @@ def test_corpus_never_contains_heldout_problems():
     assert held and train and not (held & train)
 
 
+def test_corpus_difficulties_limit_the_corpus_only():
+    """data.corpus_difficulties (the long-thinking stretch): the corpus writes those levels only; empty
+    leaves it exactly as data.difficulties makes it."""
+    data = DataConfig(families=("countdown",), family_weights=(1.0,), difficulties=(1, 2, 3, 4, 5))
+    low = make_examples(DataConfig(**{**data.__dict__, "corpus_difficulties": (1, 2, 3)}), 0, 300)
+    assert {e.problem["difficulty"] for e in low} == {1, 2, 3}
+    assert {e.problem["difficulty"] for e in make_examples(data, 0, 300)} == {1, 2, 3, 4, 5}
+    same = DataConfig(**{**data.__dict__, "corpus_difficulties": data.difficulties})
+    assert make_examples(same, 0, 100) == make_examples(data, 0, 100)
+
+
 def test_difficulty_knob():
     rng = np.random.default_rng(0)
     cd = FAMILIES["countdown"]
