@@ -61,3 +61,17 @@ def test_report_divides_per_step(op_profile, capsys):
     out = capsys.readouterr().out
     assert "30.00 ms/step   75.0%" in out and "10.00 ms/step   25.0%" in out
     assert "ynn_fusion.1" in out and "dot.2  " not in out.split("other elementwise")[1]
+
+
+def test_long_bar_checks_by_hand():
+    """bench/long.py reads issue 17's bar off a frontier block: each part met, missed, or unreadable."""
+    import long
+    block = {"length_ratio": 4.2, "rho_length": 0.93, "levels_advanced": 3,
+             "reflection_by_frontier": {"1": 0.2, "2": 0.3, "3": 0.5, "4": 0.6},
+             "heldout": {"arith": {"accuracy_passed": {"1": 0.9, "2": 0.8, "3": 0.55}}}}
+    assert all(long.bar_checks(block).values())
+    block.update(length_ratio=None, rho_length=0.89, levels_advanced=2,
+                 reflection_by_frontier={"1": 0.2, "2": 0.2}, heldout={"arith": {"accuracy_passed": {"1": 0.4}}})
+    assert list(long.bar_checks(block).values()) == [None, False, False, False, False]
+    block.update(reflection_by_frontier={"1": 0.2}, heldout={"arith": {"accuracy_passed": {}}})
+    assert list(long.bar_checks(block).values())[3:] == [None, None]      # nothing passed: unreadable
