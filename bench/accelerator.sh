@@ -6,7 +6,8 @@
 #
 # OUTDIR gets device.txt, walls.txt, w1.json and each run's summary.json, metrics.jsonl and log; the
 # run folders go to runs/accelerator. Each stage has a time limit (LIMIT_W1, LIMIT_DEMO, LIMIT_GPU
-# seconds) so one slow stage cannot eat the rest; a stage that fails says so in walls.txt.
+# seconds) so one slow stage cannot eat the rest; a stage that fails says so in walls.txt. The stage
+# `long-gpu` (not in the default list; LIMIT_LONG_GPU) runs the long-thinking preset sized for one GPU.
 set -u
 out=${1:?usage: bench/accelerator.sh OUTDIR [PYTHON] [STAGES]}
 py=${2:-python}
@@ -32,8 +33,8 @@ for s in $stages; do
     case $s in
     w1)   stage w1 "${LIMIT_W1:-150}" $py bench/w1.py --steps 5 --rounds 1 --out "$out/w1.json"
           tail -n 1 "$out/w1.log" ;;
-    demo|gpu|smoke)
-          limit=LIMIT_${s^^}
+    demo|gpu|smoke|long-gpu)
+          limit=LIMIT_${s^^}; limit=${limit//-/_}
           stage "$s" "${!limit:-300}" $py train.py --preset "$s" --out "$runs/$s-seed0"
           cp "$runs/$s-seed0/summary.json" "$out/${s}_summary.json" 2>/dev/null
           cp "$runs/$s-seed0/metrics.jsonl" "$out/${s}_metrics.jsonl" 2>/dev/null

@@ -311,9 +311,26 @@ def long_stretch() -> Config:
                                data=dataclasses.replace(base.data, corpus_difficulties=(1, 2, 3)))
 
 
+def long_gpu() -> Config:
+    """The long preset sized for one GPU or TPU: the gpu preset's 5M-parameter model, Countdown at levels
+    1-8 (up to eight numbers, 7-step attempts), the budget growing through 64 ... 640 tokens (six widths,
+    each compiled once), 400 RL steps of 64 prompts x 16. Not measured: no accelerator was lent while it
+    was built (bench/accelerator.sh runs it where one is)."""
+    base = gpu()
+    return Config(
+        preset="long-gpu", model=base.model, pretrain=base.pretrain,
+        data=DataConfig(families=("countdown",), family_weights=(1.0,), difficulties=tuple(range(1, 9)),
+                        corpus_size=160000, prompt_len=32, completion_len=640),
+        rl=dataclasses.replace(base.rl, steps=400, checkpoint_every=50),
+        frontier=FrontierConfig(start=1, patience=30, budgets=(64, 128, 256, 384, 512, 640)),
+        eval=dataclasses.replace(base.eval, problems_per_difficulty=64),
+    )
+
+
 PRESETS = {"demo": demo, "smoke": smoke, "course": course, "demo-noreflect": demo_noreflect, "demo-arith": demo_arith,
            "demo-transfer": demo_transfer, "transfer": transfer, "judge": judge,
            "calibration": calibration, "long": long, "long-stretch": long_stretch,
+           "long-gpu": long_gpu,
            "gpu": gpu}
 
 
