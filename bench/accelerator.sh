@@ -12,6 +12,7 @@ set -u
 out=${1:?usage: bench/accelerator.sh OUTDIR [PYTHON] [STAGES]}
 py=${2:-python}
 stages=${3:-w1 demo gpu}
+: "${LIMIT_LONG_GPU:=1800}"     # pretraining and 400 RL steps: minutes, not the 300 s of the other runs
 runs=runs/accelerator
 mkdir -p "$out" "$runs"
 export PYTHONUNBUFFERED=1

@@ -15,8 +15,8 @@ goes on where it was.
 
 The thinking budget grows with it: each step's width is the smallest of a few completion widths
 (`frontier.budgets`) that holds what every family needs at its own frontier (`needs`, measured on
-the corpus's reflective traces). The sampler, the update and the KL measurement each compile once
-per width, on its first step (so 4 compilations per width in all), never again: the frontier only
+the corpus's reflective traces). The sampler, the update, the token log-probs and the KL measurement
+each compile once per width, on its first step (4 compilations per width), never again: the frontier only
 rises, so a width never comes back.
 
 The frontier opens on what the trainer counts as solved: the verifier's verdict, or, under
@@ -98,8 +98,9 @@ class Frontier:
 
 def needs(data, families, seed: int, tokenizer) -> dict[str, dict[int, int]]:
     """Per RL family and level of data.difficulties: the completion tokens its thinking needs, MARGIN
-    times the longest of PROBE reflective corpus traces of training problems (the corpus's own noise,
-    so with its slips and redos; with the confidence block of a run that states one, and the EOS)."""
+    times the longest of PROBE reflective traces of training problems as the corpus's writer makes them
+    (its own noise, so with its slips and redos; with the confidence block of a run that states one,
+    and the EOS), also at levels data.corpus_difficulties leaves out of the corpus."""
     rng = np.random.default_rng([seed, 43])
     noise = noise_of(data)
     tail = confidence_block(CONFIDENCE_LEVELS - 1) if data.confidence != "none" else ""
@@ -173,7 +174,7 @@ def ranks(values) -> np.ndarray:
 def spearman(x, y) -> float | None:
     """Spearman's rank correlation rho: Pearson's correlation of the ranks. None with fewer than 2 points
     or when either side is constant (no order to correlate)."""
-    if len(x) < 2 or len(x) != len(y):
+    if len(x) < 2 or len(x) != len(y) or any(v is None or v != v for v in (*x, *y)):   # a gap or a NaN
         return None
     rx, ry = ranks(x) - (len(x) + 1) / 2, ranks(y) - (len(y) + 1) / 2
     denom = float(np.sqrt((rx ** 2).sum() * (ry ** 2).sum()))
@@ -184,10 +185,13 @@ def summary_block(rows: list[dict], summary: dict) -> dict | None:
     """What a frontier run showed (summary.json's `frontier`), from its RL rows and held-out tables:
     where the frontier started and ended and when each level opened; the training batch's mean length at
     RL step 1 (the base model, before any update) and over the last TAIL steps, their ratio, and
-    Spearman's rho between step and the logged length; the batch reflection rate per frontier level and
-    rho between frontier and reflection; per domain, the final held-out accuracy at every level the
-    frontier passed, and the held-out length of the base and final models at the last frontier (the same
-    problems: what RL added at equal difficulty). None for a run without a frontier."""
+    Spearman's rho between step and the logged length; the mean batch reflection rate of the steps
+    while the frontier stood at each level (their batches hold easy_share of lower levels too) and rho
+    between frontier and reflection; per domain, the final held-out accuracy at every level the frontier
+    passed, and the held-out length of the base and final models at the last frontier (the same
+    problems: what RL added at equal difficulty). The frontier is the highest over the RL families
+    (Frontier.level), so with several families "passed" is the leading family's. None for a run
+    without a frontier."""
     rl_rows = [r for r in rows if r.get("stage") == "rl" and "frontier" in r]
     if not rl_rows:
         return None
@@ -224,7 +228,7 @@ def format_block(block: dict) -> str:
              f"  training batch length: {block['length_base']:.1f} at step 1 (the base model) -> "
              f"{block['length_end']:.1f} over the last {TAIL} steps (x{fmt(block['length_ratio'], '.1f')}); "
              f"Spearman rho(step, length) {fmt(block['rho_length'])}",
-             "  batch reflection rate by frontier: " + ", ".join(f"{lv}: {v:.2f}" for lv, v in
+             "  batch reflection rate while the frontier was at: " + ", ".join(f"{lv}: {v:.2f}" for lv, v in
                                                              block["reflection_by_frontier"].items())
              + f"; rho(frontier, reflection) {fmt(block['rho_reflection'])}"]
     for domain, h in block["heldout"].items():

@@ -11,6 +11,7 @@ switch (the Agg canvas renders PNGs on its own), and a figure is freed when it g
 from __future__ import annotations
 
 import os
+import re
 
 from minireason.metrics import fmt
 
@@ -87,7 +88,8 @@ def rl_panels(rows):
     domain beside the overall one when the run has several domains."""
     keys = {k for r in rows for k in r}
     domains = sorted(k[len("heldout_"):-len("_length_mean")] for k in keys
-                     if k.startswith("heldout_") and k.endswith("_length_mean") and k != "heldout_length_mean")
+                     if k.startswith("heldout_") and k.endswith("_length_mean") and k != "heldout_length_mean"
+                     and not re.fullmatch(r"heldout_d[0-9]+_length_mean", k))     # per level: frontier_curves
     same = all(r.get("reward") == r.get("accuracy") for r in rows)
     panels = []
     for title, ylabel, series in RL_PANELS:

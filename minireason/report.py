@@ -137,8 +137,10 @@ def figures_html(ev: dict, run_dir: str) -> str:
         metrics_path = os.path.join(run_dir, "metrics.jsonl")
         climbed = rows or (runfolder.Jsonl(metrics_path).rows() if os.path.exists(metrics_path) else [])
         if any("frontier" in r for r in climbed):             # the frontier curriculum (frontier.py)
-            path = os.path.join(tmp, "frontier.png")
-            plots.frontier_curves(climbed, path)
+            path = os.path.join(run_dir, "plots", "frontier.png")
+            if not os.path.exists(path):
+                path = os.path.join(tmp, "frontier.png")
+                plots.frontier_curves(climbed, path)
             parts.append(_img(path, "The frontier curriculum: length of correct and wrong completions with the "
                                     "thinking budget and the frontier; held-out accuracy and length per level; "
                                     "reflection as the frontier rises."))

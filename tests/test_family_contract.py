@@ -157,6 +157,8 @@ def test_levels_above_three_work_and_their_thinking_grows(name):
             for style in STYLES:
                 text = fam.trace(p, style, np.random.default_rng(0), CLEAN)
                 assert verify(json.loads(json.dumps(p)), text).correct, text
+            revised = traces.parse(fam.trace(p, "reflect", np.random.default_rng(0), SLIPS)).revisions
+            assert not revised or fam.revision_fixed(p, revised[-1])      # the last revision is a fix
             read = problem_from_prompt(fam.prompt(p), [name])
             assert read is not None and fam.check_answer(read, fam.correct_answer(p))[0]
         steps.append(np.mean([len(traces.parse(fam.trace(p, "reflect", np.random.default_rng(0), CLEAN)).steps)

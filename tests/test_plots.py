@@ -48,7 +48,8 @@ def test_rl_panels_draw_what_is_logged():
 def test_rl_panels_reward_and_domains():
     rl = [rl_row(1, reward=0.6), rl_row(2, heldout_accuracy=0.5, heldout_arith_accuracy=0.6,
                                         heldout_arith_length_mean=20.0, heldout_code_accuracy=0.4,
-                                        heldout_code_length_mean=18.0, heldout_step_accuracy=0.9)]
+                                        heldout_code_length_mean=18.0, heldout_step_accuracy=0.9,
+                                        heldout_d2_accuracy=0.3, heldout_d2_length_mean=30.0)]   # a level, not a domain
     assert keys(plots.rl_panels(rl), "Reward and accuracy") == [
         "reward", "accuracy", "heldout_accuracy", "heldout_arith_accuracy", "heldout_code_accuracy"]
 

@@ -107,6 +107,10 @@ def test_countdown_above_three_searches_the_last_two_signs():
     missed = [t for t in runs if not any(c.verdict for c in t.checks)]
     assert missed and all(len(t.checks) == 8 for t in missed)               # the four, twice, then it stops
     assert all(len(t.checks) <= 8 for t in runs)                            # a slip that hits stops it early
+    from minireason.tasks import problem_from_prompt
+    assert problem_from_prompt("reach 100 with 1 2 3", ["countdown"]) is None   # no signs reach it
+    with pytest.raises(ValueError, match="no sign pattern reaches 100"):
+        FAMILIES["countdown"].correct_answer({"numbers": [1, 2, 3], "target": 100})
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))

@@ -312,10 +312,14 @@ class CountdownFamily:
         return [_expression(numbers, s) for s in patterns if _value(numbers, s) == p["target"]]
 
     def correct_answer(self, p: dict) -> str:
-        """The canonical correct answer."""
+        """The canonical correct answer: the first sign pattern in search order that reaches the target
+        (ValueError when none does, e.g. a typed `reach 100 with 1 2 3`)."""
         numbers, n_ops = p["numbers"], len(p["numbers"]) - 1
-        return next(_expression(numbers, s) for i in range(2 ** n_ops)
-                    if _value(numbers, s := _signs(n_ops, i)) == p["target"])
+        for i in range(2 ** n_ops):
+            signs = _signs(n_ops, i)
+            if _value(numbers, signs) == p["target"]:
+                return _expression(numbers, signs)
+        raise ValueError(f"no sign pattern reaches {p['target']}")
 
     def attempt(self, numbers: list[int], signs: str, rng: np.random.Generator, step_noise: float):
         """Steps of one attempt, one operation each (a slip is carried on); returns (items, final value)."""

@@ -185,7 +185,8 @@ class FillFamily(CountdownFamily):
     domain = "code"
     split_as = "countdown"   # the same problems as Countdown's, so held out exactly when Countdown's are:
                              # RL on Countdown never trains on a held-out fill problem in other clothes
-    max_difficulty = 3       # Countdown's levels above 3 would make programs longer than an answer may be
+    max_difficulty = 3       # not grown with Countdown's: its prompt reader takes up to 4 numbers, and from
+                             # level 10 a program is longer than an answer may be (64 characters)
 
     def prompt(self, p: dict) -> str:
         """The program with holes, and the value it must print."""
