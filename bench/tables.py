@@ -209,7 +209,7 @@ FILES = (
     ("minireason/course.py", "test_course.py, course/"),
     ("train.py", "test_cli.py"), ("sample.py", "test_tools.py"), ("verify.py", "test_tools.py"),
     ("bench/transfer.py", "test_transfer.py"), ("bench/judge.py", "test_judge.py"),
-    ("bench/calibration.py", "test_calibration.py"),
+    ("bench/calibration.py", "test_calibration.py"), ("bench/long.py", "test_bench.py"),
 )
 
 

@@ -1,7 +1,8 @@
-"""Figures of a run as PNG files: the training curves of metrics.jsonl, the test-time figure of an
-evaluation (accuracy against tokens spent per problem; completion length against difficulty), the
-reliability diagrams of a run that states its confidence, and the frontier's curves of a run with
-the frontier curriculum.
+"""Figures of a run as PNG files: training curves, test-time compute, reliability, the frontier's curves.
+
+The training curves of metrics.jsonl; the test-time figure of an evaluation (accuracy against tokens
+spent per problem; completion length against difficulty); the reliability diagrams of a run that
+states its confidence; the frontier's curves of a run with the frontier curriculum.
 
 matplotlib is optional (`pip install -e '.[plot]'`), so it is imported inside the functions and the
 rest of the package never needs it; `available()` says whether it is installed. The figures are built
