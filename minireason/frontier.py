@@ -33,6 +33,7 @@ import numpy as np
 
 from minireason.corpus import noise_of
 from minireason.tasks import FAMILIES, sample_problem
+from minireason.testtime import spearman
 from minireason.traces import CONFIDENCE_LEVELS, confidence_block
 
 MARGIN = 1.25        # room over the longest reflective corpus trace of a level: RL's searches run longer
@@ -157,28 +158,6 @@ def budget(tokens: int, sizes) -> int:
 # ----------------------------------------------------------------------------- what the run showed
 
 TAIL = 10            # the last RL rows whose mean is "the length at the end"
-
-
-def ranks(values) -> np.ndarray:
-    """Ranks 1..n of values, ties given the mean of the ranks they span ([5, 1, 5] -> [2.5, 1, 2.5])."""
-    values = np.asarray(values, dtype=float)
-    order = np.argsort(values, kind="stable")
-    r = np.empty(len(values))
-    r[order] = np.arange(1, len(values) + 1)
-    for v in np.unique(values):
-        tied = values == v
-        r[tied] = r[tied].mean()
-    return r
-
-
-def spearman(x, y) -> float | None:
-    """Spearman's rank correlation rho: Pearson's correlation of the ranks. None with fewer than 2 points
-    or when either side is constant (no order to correlate)."""
-    if len(x) < 2 or len(x) != len(y) or any(v is None or v != v for v in (*x, *y)):   # a gap or a NaN
-        return None
-    rx, ry = ranks(x) - (len(x) + 1) / 2, ranks(y) - (len(y) + 1) / 2
-    denom = float(np.sqrt((rx ** 2).sum() * (ry ** 2).sum()))
-    return None if denom == 0 else float((rx * ry).sum() / denom)
 
 
 def summary_block(rows: list[dict], summary: dict) -> dict | None:

@@ -108,17 +108,6 @@ def test_a_frontier_run_logs_its_frontier_and_budget(tmp_path):
     assert any(line.startswith("frontier: level 1 -> 1 (opened none)") for line in said)
 
 
-def test_ranks_and_spearman_by_hand():
-    assert frontier.ranks([5, 1, 5]).tolist() == [2.5, 1.0, 2.5]
-    assert frontier.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert frontier.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    # ranks of y = [1, 3, 2, 4]: d = [0, -1, 1, 0], rho = 1 - 6 * 2 / (4 * 15) = 0.8
-    assert frontier.spearman([1, 2, 3, 4], [5, 9, 7, 11]) == pytest.approx(0.8)
-    # ties: y ranks [1.5, 1.5, 3]; centred x [-1, 0, 1], y [-0.5, -0.5, 1]: 1.5 / sqrt(2 * 1.5) = 0.866
-    assert frontier.spearman([1, 2, 3], [2, 2, 5]) == pytest.approx(1.5 / np.sqrt(3.0))
-    assert frontier.spearman([1, 2, 3], [7, 7, 7]) is None and frontier.spearman([1], [2]) is None
-
-
 def _rows(levels, lengths, reflection):
     return [{"stage": "rl", "step": i + 1, "frontier": f, "length_mean": n, "reflection_rate": r, "budget": 64}
             for i, (f, n, r) in enumerate(zip(levels, lengths, reflection))]
