@@ -1,7 +1,7 @@
 """Thinking that grows with the problem (docs/long.md): the `long` preset's runs, their bar, and the stretch.
 
-    python bench/long.py --seeds 0 1                              # the long preset, 2 seeds
-    python bench/long.py --conditions stretch --seeds 0           # pretraining on levels 1-3 only
+    python bench/long.py --seeds 1 2                              # the long preset, 2 seeds
+    python bench/long.py --conditions stretch --seeds 1           # pretraining on levels 1-3 only
     python bench/long.py --table                                  # the stored runs' table only
     python bench/long.py --table --out docs/runs/long --plot docs/long.png
 
