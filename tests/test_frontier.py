@@ -129,6 +129,8 @@ def test_summary_block_by_hand():
                                      "length_at_end_level": {"base": 30, "final": 60}}
     assert "level 1 -> 3 (opened 2 at step 3, 3 at step 5)" in frontier.format_block(b)
     assert frontier.summary_block(rows[:1], summary) is None                   # no frontier rows
+    many = _rows([1] * 12, list(range(1, 13)), [0.5] * 12)                     # more rows than TAIL = 10
+    assert frontier.summary_block(many, summary)["length_end"] == pytest.approx(7.5)   # mean of 3..12, the last 10
 
 
 def test_frontier_curves_png(tmp_path):
