@@ -41,7 +41,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]      # minireason, and bench/runner.py
 
-from runner import BenchError, ensure, pin_config  # noqa: E402  (bench/runner.py)
+from runner import BenchError, check_choices, cli, ensure, pin_config  # noqa: E402  (bench/runner.py)
 
 from minireason import metrics, plots, runfolder  # noqa: E402
 from minireason.metrics import fmt  # noqa: E402
@@ -291,9 +291,9 @@ def tables(runs: list[dict]) -> str:
                   table(forced, domains)]
     known = [r for c in ("rlvr", "rlcr") for r in by.get(c, []) if r["ceiling"]]
     if known:
-        lines += ["", "what a confidence could know, AUROC for being right: of the stated confidence; of one stated from "
-                  "what the completion shows (family, difficulty, style, revisions, a failed check; cross-fitted); of "
-                  "the model's own mean token log-prob up to </answer>"]
+        lines += ["", "what a confidence could know, AUROC for being right: of the stated confidence; of one "
+                  "stated from what the completion shows (family, difficulty, style, revisions, a failed check; "
+                  "cross-fitted); of the model's own mean token log-prob up to </answer>"]
         for dom in domains:
             for r in known:
                 lines.append(f"  {dom} {r['name']:16s}" + "  ".join(
@@ -438,10 +438,9 @@ def main(argv=None) -> int:
             median, p90 = ece_noise(n)
             print(f"ECE of a calibrated model on {n} completions: median {median:.3f}, 90th percentile {p90:.3f}")
         return 0
-    try:
-        unknown = [c for c in args.conditions if c not in CONDITIONS]
-        if unknown:
-            raise BenchError(f"unknown condition {unknown[0]!r}; choose from {', '.join(CONDITIONS)}")
+
+    def body():
+        check_choices(args.conditions, CONDITIONS, "condition")
         if not args.table:
             run_all(args.out, args.seeds, args.conditions, args.preset, args.sets)
         for r in read_all(args.out):
@@ -463,13 +462,8 @@ def main(argv=None) -> int:
             print("\nconfidently wrong answers of the base model, and the RL models' answers to the same problems\n"
                   + text)
         plot(runs, args.plot or os.path.join(args.out, "calibration.png"))
-    except (BenchError, runfolder.RunFolderError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: run the same command again to continue", file=sys.stderr)
-        return 130
-    return 0
+
+    return cli(body)
 
 
 if __name__ == "__main__":

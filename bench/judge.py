@@ -37,7 +37,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]      # minireason, and bench/runner.py
 
-from runner import BenchError, ensure, pin_config  # noqa: E402  (bench/runner.py)
+from runner import BenchError, check_choices, cli, ensure, pin_config  # noqa: E402  (bench/runner.py)
 
 from minireason import plots, runfolder  # noqa: E402
 from minireason.metrics import fmt  # noqa: E402
@@ -309,10 +309,9 @@ def main(argv=None) -> int:
                     help="also the late samples each judge accepts and the verifier rejects, with its verdicts")
     ap.add_argument("--store", default=None, metavar="DIR", help="copy the finished runs' small files to DIR")
     args = ap.parse_args(argv)
-    try:
-        unknown = [v for v in args.variants if v not in VARIANTS]
-        if unknown:
-            raise BenchError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+
+    def body():
+        check_choices(args.variants, VARIANTS, "variant")
         if not args.table:
             run_all(args.out, args.seeds, args.variants, args.preset, args.sets)
         for r in read_all(args.out):
@@ -327,13 +326,8 @@ def main(argv=None) -> int:
             raise BenchError(f"{args.out} holds no finished run")
         print(tables(runs))
         plot(runs, args.plot or os.path.join(args.out, "judge.png"))
-    except (BenchError, runfolder.RunFolderError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: run the same command again to continue", file=sys.stderr)
-        return 130
-    return 0
+
+    return cli(body)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,8 @@ def plan(preset_name: str, devices: int, fsdp: int, sets: list[str]) -> dict:
                 "parameters_mib_per_device": round(per_device(state["params"]), 3),
                 "optimizer_state_mib_per_device": round(per_device(state["opt_state"]), 3),
                 "rows_per_device": {"pretrain": p.batch_size // mesh.size, "rl_completions": rows // mesh.size,
-                                    "rl_groups": r.prompts_per_step // mesh.size, "eval": cfg.eval.batch_size // mesh.size},
+                                    "rl_groups": r.prompts_per_step // mesh.size,
+                                    "eval": cfg.eval.batch_size // mesh.size},
                 "sequence_tokens": width, "compiled": out}
 
 

@@ -20,6 +20,27 @@ class BenchError(Exception):
     """A bad argument or a failed run; one line for the user."""
 
 
+def check_choices(chosen: list[str], allowed, what: str) -> None:
+    """BenchError naming the first of CHOSEN that is not one of ALLOWED."""
+    unknown = [c for c in chosen if c not in allowed]
+    if unknown:
+        raise BenchError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(allowed)}")
+
+
+def cli(body) -> int:
+    """Run body() as a bench script's main: exit 0; 1 with a one-line error on a BenchError or a bad run
+    folder; 130 on Ctrl-C, saying that the same command continues (the runs resume)."""
+    try:
+        body()
+    except (BenchError, runfolder.RunFolderError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to continue", file=sys.stderr)
+        return 130
+    return 0
+
+
 def train(args: list[str], folder: str) -> None:
     """train.py ARGS, its output appended to FOLDER/train.log; BenchError if it fails."""
     os.makedirs(folder, exist_ok=True)

@@ -45,7 +45,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from minireason import config as config_lib, plots, runfolder, transfer  # noqa: E402
+from minireason import config as config_lib  # noqa: E402
+from minireason import plots, runfolder, transfer  # noqa: E402
 
 TARGET = "fill"
 SOURCES = ("countdown", "sum", "add")
@@ -461,7 +462,8 @@ def store(sweep: "Sweep", dest: str) -> None:
     rows, path = sweep.rows(), os.path.join(dest, "rows.jsonl")
     if os.path.exists(path) and os.path.abspath(path) != os.path.abspath(sweep.rows_path):
         keys = {(r["dial"], r["value"], r["seed"], r["family"]) for r in rows}   # a later sweep adds to it
-        rows = [r for r in runfolder.Jsonl(path).rows() if (r["dial"], r["value"], r["seed"], r["family"]) not in keys] + rows
+        kept = [r for r in runfolder.Jsonl(path).rows() if (r["dial"], r["value"], r["seed"], r["family"]) not in keys]
+        rows = kept + rows
     with open(path + ".tmp", "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
     os.replace(path + ".tmp", path)

@@ -28,7 +28,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class DataConfig:
     """Task families, the pretraining corpus's style mixture and noise, and the fixed sequence layout."""
-    families: tuple[str, ...] = ("countdown", "sum")   # task families (tasks/): countdown, sum, add, sub, trace, write, fill
+    families: tuple[str, ...] = ("countdown", "sum")   # tasks/: countdown, sum, add, sub, trace, write, fill
     family_weights: tuple[float, ...] = (0.6, 0.4)      # share of each family in corpus, RL and eval
     difficulties: tuple[int, ...] = (1, 2, 3)          # difficulty levels used everywhere (tasks: each family's top)
     corpus_difficulties: tuple[int, ...] = ()          # the pretraining corpus's levels only (empty: difficulties);

@@ -232,7 +232,7 @@ def target_profile(reference: str, heldout: str, family: str, k: int = 16, per: 
     of the base model (k fresh samples, so the binning's luck does not leak into the measure), of the
     held-out run's final model and of the reference run's, and the recovered shares between them; with
     the first completion of each model on `samples` problems per bin."""
-    import jax                                   # here, so that the measures and tables need no JAX
+    import jax  # here, so that the measures and tables need no JAX
 
     from minireason.tasks import heldout_set
 

@@ -75,3 +75,32 @@ def test_long_bar_checks_by_hand():
     assert list(long.bar_checks(block).values()) == [None, False, False, False, False]
     block.update(reflection_by_frontier={"1": 0.2}, heldout={"arith": {"accuracy_passed": {}}})
     assert list(long.bar_checks(block).values())[3:] == [None, None]      # nothing passed: unreadable
+
+
+def test_the_bench_scripts_exit_codes(tmp_path, capsys):
+    """bench/runner.cli: 0 when the body returns, 1 with a one-line error on a bad argument or run folder,
+    130 on Ctrl-C; a script given an unknown condition says which and exits 1 before it runs anything."""
+    import runner
+
+    from minireason import runfolder
+    assert runner.cli(lambda: None) == 0
+
+    def bad():
+        runner.check_choices(["long", "longer"], ("long", "long-stretch"), "condition")
+    assert runner.cli(bad) == 1
+    assert capsys.readouterr().err == "error: unknown condition 'longer'; choose from long, long-stretch\n"
+
+    def broken():
+        raise runfolder.RunFolderError("run/config.json is not JSON")
+    assert runner.cli(broken) == 1 and capsys.readouterr().err == "error: run/config.json is not JSON\n"
+
+    def interrupted():
+        raise KeyboardInterrupt
+    assert runner.cli(interrupted) == 130 and "run the same command again" in capsys.readouterr().err
+
+    from bench_module import load
+    out = tmp_path / "long"
+    assert load("long").main(["--conditions", "longer", "--out", str(out)]) == 1
+    assert "unknown condition 'longer'" in capsys.readouterr().err and not out.exists()
+    assert load("judge").main(["--variants", "oracle", "--out", str(tmp_path / "judge"), "--table"]) == 1
+    assert "unknown variant 'oracle'" in capsys.readouterr().err

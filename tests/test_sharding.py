@@ -219,8 +219,8 @@ def test_two_processes_run_as_one(runs):
     for i in range(2):
         env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
                "JAX_COORDINATOR_ADDRESS": f"localhost:{port}", "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(i)}
-        procs.append(subprocess.Popen([*TRAIN, "--out", out, "--mesh.distributed=true", "--mesh.fsdp=4"], cwd=ROOT, env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(subprocess.Popen([*TRAIN, "--out", out, "--mesh.distributed=true", "--mesh.fsdp=4"], cwd=ROOT,
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     logs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], logs[0][1][-2000:] + logs[1][1][-2000:]
     assert "mesh: 1 data x 4 fsdp = 4 cpu device(s) on 2 processes" in logs[0][0]

@@ -309,7 +309,8 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     rows = sweep.point("diversity", "2", 0)
     assert len(calls) == 2 and "--rl.families=" in calls[0] and "--base" in calls[1]
     assert "--rl.families=countdown,sum" in calls[1]
-    assert {r["family"] for r in rows} == {"add", "fill"} and [r["main"] for r in rows if r["family"] == "fill"] == [True]
+    assert {r["family"] for r in rows} == {"add", "fill"}
+    assert [r["main"] for r in rows if r["family"] == "fill"] == [True]
     sweep.record(rows)
     sweep.record(sweep.point("diversity", "2", 0))             # found done: no new run, rows replaced
     assert len(calls) == 2 and len(sweep.rows()) == 2
@@ -319,7 +320,8 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
                                                  "RL, evaluation) 5.0 min, held-out run (RL, evaluation) 1.0 min")
     dest = tmp_path / "stored"
     sweep_mod.store(sweep, str(dest))
-    assert (dest / "rows.jsonl").exists() and (dest / "traces" / "notation-own-seed0-rl-countdown+sum+add.json").exists()
+    assert (dest / "rows.jsonl").exists()
+    assert (dest / "traces" / "notation-own-seed0-rl-countdown+sum+add.json").exists()
     text = sweep_mod.traces_text(str(dest))
     assert "notation-own-seed0-rl-countdown+sum+add: x=3;x=x?5;print x gives 8" in text
     assert sweep_mod.traces_text(str(dest)) == sweep_mod.traces_text(str(tmp_path))   # stored = live

@@ -65,7 +65,8 @@ class Family(Protocol):
 PLAIN_FAMILIES = {f.name: f for f in (CountdownFamily(), SumFamily(), AddFamily(), SubFamily(), TraceFamily(),
                                        WriteFamily(), FillFamily())}
 # and each respelled for the transfer experiment's notation dial: `write-own`, `write-own-prompt`, ...
-FAMILIES = {**PLAIN_FAMILIES, **{v.name: v for f in PLAIN_FAMILIES.values() for v in (Respelled(f, k) for k in VARIANTS)}}
+FAMILIES = {**PLAIN_FAMILIES,
+            **{v.name: v for f in PLAIN_FAMILIES.values() for v in (Respelled(f, k) for k in VARIANTS)}}
 
 
 def family_of(problem: dict):
@@ -161,7 +162,8 @@ def _read_prompt(name: str, text: str) -> dict | None:
     if name in ("add", "sub") and (m := re.fullmatch(r"([1-9][0-9]{0,10})([+-])([1-9][0-9]{0,10})", text)):
         if m.group(2) == FAMILIES[name].symbol and (name == "add" or int(m.group(1)) >= int(m.group(3))):
             return {**record, "a": int(m.group(1)), "b": int(m.group(3))}
-    if name == "fill" and (m := re.fullmatch(r"x=([1-9][0-9]?)((?:;x=x\?[1-9]){1,3});print x gives ([0-9]{1,4})", text)):
+    fill = r"x=([1-9][0-9]?)((?:;x=x\?[1-9]){1,3});print x gives ([0-9]{1,4})"
+    if name == "fill" and (m := re.fullmatch(fill, text)):
         return {**record, "target": int(m.group(3)),
                 "numbers": [int(m.group(1))] + [int(x) for x in re.findall(r"[0-9]+", m.group(2))]}
     if name == "trace" and "print" in text:
