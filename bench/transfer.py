@@ -25,11 +25,17 @@ the same base model: the *reference* (RL on every family, the target included) a
 Stopping and going on: a run folder with a summary is done; one without is resumed (`--resume`), so a
 sweep stopped by Ctrl-C or a killed process continues where it stopped when the same command is run
 again. OUT/sweep.json fixes the sweep's preset and --set overrides: another config into the same OUT
-is refused. Each row records the hash of the code that made it; the table and the plot say when the
-rows come from more than one code version (`--strict` leaves out the rows of other versions).
+is refused, and so is storing (--store) into a folder that holds another config's rows. Each row
+records the hash of the code that made its run and its reference; the table marks (†) a line whose rows
+come from more than one code version, and `--strict` keeps only the rows made by today's code.
 
-Wall time on 2 CPU cores: see docs/transfer.md (about 4 minutes for the reference and 2-3 minutes for
-each held-out run of a condition).
+The verdict reads the bar off the rows: a condition recovers >= 50% (or <= 15%) of both in-RL gains on
+every seed, with at least 3 seeds, and no seed's in-RL gain under two standard errors; a condition
+short of seeds or resting on a noisy gain says so and is not counted.
+
+Wall time on 2 CPU cores (medians of the stored sweep, printed by --table): about 16 minutes for a
+reference run (pretraining, RL, evaluation) and 5.5 for each held-out run, so about 21 minutes for a
+condition with a base model of its own; conditions sharing a base model share its reference.
 """
 from __future__ import annotations
 
@@ -123,6 +129,17 @@ def condition(cfg, dial: str, value: str) -> tuple[str, list[str], tuple[str, ..
     raise SweepError(f"unknown dial {dial!r}; choose from {', '.join(DIALS)} or all")
 
 
+def canonical(dial: str, value: str) -> str:
+    """A dial value as the sweep spells it: a share as Python prints the float (`0.50` -> `0.5`), so that
+    one condition never gets two run folders; other values as given."""
+    if dial in ("exposure", "reflect"):
+        try:
+            return str(float(value))
+        except ValueError:
+            raise SweepError(f"{dial}: {value!r} is not a number") from None
+    return value
+
+
 def target_of(families: str | tuple) -> str:
     """The target's name in a run's families (`fill`, or its respelled `fill-own...`)."""
     names = families.split(",") if isinstance(families, str) else families
@@ -208,6 +225,7 @@ class Sweep:
         """Run (or find) one condition; its rows, one per held-out family. The target's row reads its
         measures from transfer.target_profile (16 samples per problem and model, the base model's
         problems binned for the edge dial); the other held-out families' rows read summary.json."""
+        value = canonical(dial, value)
         tag, data_sets, sources = condition(self.cfg, dial, value)
         run, ref = self.heldout(tag, data_sets, sources, seed), self.reference(tag, data_sets, seed)
         config = runfolder.read_json(os.path.join(run, "config.json"))
@@ -222,6 +240,9 @@ class Sweep:
             raise SweepError(f"{run}/summary.json has no transfer block")
         ref_summary = runfolder.read_json(os.path.join(ref, "summary.json"))
         wall = {"reference": ref_summary["wall_seconds"]["total"], "heldout": summary["wall_seconds"]["total"]}
+        fams, _ = transfer.family_rows(summary)
+        source_rels = [transfer.relative_gain(fams[s]["base"]["accuracy"], fams[s]["final"]["accuracy"])
+                       for s in block["sources"]]
         rows = []
         for family, m in block["targets"].items():
             row = {"dial": dial, "value": value, "seed": seed, "family": family, "main": family == target,
@@ -233,8 +254,10 @@ class Sweep:
             if row["main"]:
                 c = profile["bins"][value if dial == "edge" else "all"]
                 row["one_sample"] = {k: m[k] for k in ("recovered_accuracy", "recovered_reflection", "accuracy",
-                                                       "reflection_rate")}      # summary.json's, for comparison
-                m = {**m, "accuracy": [c["base"]["accuracy"], c["heldout"]["accuracy"]],
+                                                       "reflection_rate", "ti")}   # summary.json's, for comparison
+                accuracy = [c["base"]["accuracy"], c["heldout"]["accuracy"]]
+                m = {**m, "accuracy": accuracy, "ti": transfer.transferability_index(
+                        transfer.relative_gain(*accuracy), source_rels),       # the target's gain from the profile
                      "reflection_rate": [c["base"]["reflection_rate"], c["heldout"]["reflection_rate"]],
                      **{k: c[k] for k in ("problems", "recovered_accuracy", "recovered_reflection", "in_rl_gain")}}
                 row["reference_accuracy"] = c["reference"]["accuracy"]
@@ -272,18 +295,26 @@ class Sweep:
 
 
 def aggregate(rows: list[dict], key: str):
-    """(mean, min, max) of a row field over seeds; None where no seed has a value."""
+    """(mean, min, max, k) of a row field over seeds, k the seeds that have a value (a null share is left
+    out, not counted as 0); None where no seed has one."""
     values = [r[key] for r in rows if r[key] is not None]
     if not values:
         return None
-    return float(sum(values) / len(values)), min(values), max(values)
+    return float(sum(values) / len(values)), min(values), max(values), len(values)
 
 
-def spread(stat, spec=".2f") -> str:
+def spread(stat, spec=".2f", n: int | None = None) -> str:
+    """`mean [min–max]`, with `(k of n)` when only k of the n seeds have a value."""
     if stat is None:
         return "–"
-    mean, lo, hi = stat
-    return f"{mean:{spec}} [{lo:{spec}}–{hi:{spec}}]"
+    mean, lo, hi, k = stat
+    text = f"{mean:{spec}} [{lo:{spec}}–{hi:{spec}}]"
+    return text if n is None or k == n else f"{text} ({k} of {n})"
+
+
+def mixed(rows: list[dict]) -> bool:
+    """The rows (or a row and its reference) come from more than one code version."""
+    return len({r["code"] for r in rows} | {r.get("reference_code") or r["code"] for r in rows}) > 1
 
 
 def pairs(rows: list[dict], key: str) -> str:
@@ -308,10 +339,14 @@ def table(rows: list[dict], main: bool = True) -> str:
     for (dial, value, family), rs in sorted(groups.items(), key=lambda kv: (
             order.get(kv[0][0], 99), kv[0][2], DIALS.get(kv[0][0], ()).index(kv[0][1])
             if kv[0][1] in DIALS.get(kv[0][0], ()) else 99)):
-        label = value if main else f"{value} ({family})"
-        lines.append(f"| {dial} | {label} | {len(rs)} | {pairs(rs, 'accuracy')} | "
-                     f"{spread(aggregate(rs, 'recovered_accuracy'))} | {pairs(rs, 'reflection_rate')} | "
-                     f"{spread(aggregate(rs, 'recovered_reflection'))} | {spread(aggregate(rs, 'ti'), '.0f')} |")
+        label = (value if main else f"{value} ({family})") + (" †" if mixed(rs) else "")
+        n = len(rs)
+        lines.append(f"| {dial} | {label} | {n} | {pairs(rs, 'accuracy')} | "
+                     f"{spread(aggregate(rs, 'recovered_accuracy'), n=n)} | {pairs(rs, 'reflection_rate')} | "
+                     f"{spread(aggregate(rs, 'recovered_reflection'), n=n)} | "
+                     f"{spread(aggregate(rs, 'ti'), '.0f', n=n)} |")
+    if any(mixed(rs) for rs in groups.values()):
+        lines.append("\n† its rows come from more than one code version (a run and its reference, or the seeds)")
     return "\n".join(lines)
 
 
@@ -337,9 +372,11 @@ def one_measure(shares: list, share: float, matched: float, n: int) -> str:
     return "in between"
 
 
-def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list[str]:
+def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15, seeds: int = 3) -> list[str]:
     """The issue's bar, read off the rows: conditions where the target recovers >= `share` of both its
-    in-RL accuracy and reflection gains on every seed, and the dial values that recover <= `matched`."""
+    in-RL accuracy and reflection gains on every seed, and the dial values that recover <= `matched`.
+    Either counts only with at least `seeds` seeds and no in-RL gain under two standard errors (a share
+    of noise); short of that the line says `not the bar` and why."""
     groups: dict = {}
     for r in rows:
         if r["main"]:
@@ -351,24 +388,31 @@ def verdict(rows: list[dict], share: float = 0.5, matched: float = 0.15) -> list
             tag = "no problems in this bin"
         elif any(r["reference"] is None for r in rs):
             tag = "no reference run on some seed"
-        elif all(x is not None for x in acc + refl) and min(acc + refl) >= share:
-            tag = f"recovers >= {share:.0%} of both gains on all {len(rs)} seeds"
-        elif all(x is not None for x in acc + refl) and max(acc + refl) <= matched:
-            tag = f"recovers <= {matched:.0%} of both gains on all {len(rs)} seeds"
-        else:                                  # each measure on its own
-            tag = "; ".join(f"{name} {one_measure(xs, share, matched, len(rs))}"
-                            for name, xs in (("accuracy", acc), ("reflection", refl)))
-        noisy = [r["seed"] for r in rs if noise(r)]
-        if noisy:
-            tag += f"; the in-RL accuracy gain is under 2 standard errors on seed {', '.join(map(str, noisy))}"
+        else:
+            defined = all(x is not None for x in acc + refl)
+            if defined and min(acc + refl) >= share:
+                tag, met = f"recovers >= {share:.0%} of both gains on all {len(rs)} seeds", True
+            elif defined and max(acc + refl) <= matched:
+                tag, met = f"recovers <= {matched:.0%} of both gains on all {len(rs)} seeds", True
+            else:                              # each measure on its own
+                tag, met = "; ".join(f"{name} {one_measure(xs, share, matched, len(rs))}"
+                                     for name, xs in (("accuracy", acc), ("reflection", refl))), False
+            notes = [f"{len(rs)} of the bar's {seeds} seeds"] if len(rs) < seeds else []
+            for name, key in (("accuracy", "accuracy"), ("reflection", "reflection_rate")):
+                noisy = [str(r["seed"]) for r in rs if noise(r, key)]
+                if noisy:
+                    notes.append(f"the in-RL {name} gain is under 2 standard errors on seed {', '.join(noisy)}")
+            if notes:
+                tag += (": not the bar (" + "; ".join(notes) + ")") if met else "; " + "; ".join(notes)
         lines.append(f"{dial}={value}: {tag}")
     return lines
 
 
-def noise(row: dict) -> bool:
-    """The row's in-RL accuracy gain (the recovered share's denominator) is under 2 standard errors."""
-    g = (row.get("in_rl_gain") or {}).get("accuracy")
-    return g is not None and g[1] is not None and g[0] < 2 * g[1]
+def noise(row: dict, key: str = "accuracy") -> bool:
+    """The row's in-RL gain in KEY (the recovered share's denominator) is positive but under 2 standard
+    errors (a gain <= 0 leaves the share undefined, which the verdict says already)."""
+    g = (row.get("in_rl_gain") or {}).get(key)
+    return g is not None and g[1] is not None and 0 < g[0] < 2 * g[1]
 
 
 def versions_note(rows: list[dict]) -> str:
@@ -458,7 +502,11 @@ def store(sweep: "Sweep", dest: str) -> None:
     value, seed and family is replaced, the others kept), sweep.json, and each run's profile.json and
     traces.json as profile/NAME.json and traces/NAME.json (no checkpoints)."""
     os.makedirs(dest, exist_ok=True)
-    shutil.copy2(os.path.join(sweep.out, "sweep.json"), os.path.join(dest, "sweep.json"))
+    meta = os.path.join(dest, "sweep.json")
+    if os.path.exists(meta) and runfolder.read_json(meta) != runfolder.read_json(os.path.join(sweep.out, "sweep.json")):
+        raise SweepError(f"{dest} holds the rows of a sweep with another config ({dest}/sweep.json); "
+                         "store into another folder")
+    shutil.copy2(os.path.join(sweep.out, "sweep.json"), meta)
     rows, path = sweep.rows(), os.path.join(dest, "rows.jsonl")
     if os.path.exists(path) and os.path.abspath(path) != os.path.abspath(sweep.rows_path):
         keys = {(r["dial"], r["value"], r["seed"], r["family"]) for r in rows}   # a later sweep adds to it
@@ -474,12 +522,12 @@ def store(sweep: "Sweep", dest: str) -> None:
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dial", default=None, help=f"{', '.join(DIALS)} or all")
     ap.add_argument("--values", nargs="+", default=None, help="dial values (default: the dial's three)")
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="seeds (default: 0 1 2)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="the sweep folder (rows.jsonl, runs/, transfer.png)")
-    ap.add_argument("--preset", default="transfer")
+    ap.add_argument("--preset", default="transfer", help="the config preset of every run (default: transfer)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                     help="a config override for every run, e.g. rl.steps=200 (repeatable)")
     ap.add_argument("--table", action="store_true", help="print the stored rows' table and plot; run nothing")
@@ -514,26 +562,27 @@ def main(argv=None) -> int:
         sweep = Sweep(args.out, args.preset, args.sets, read_only=args.table)
         if not args.table:
             dials = list(DIALS) if args.dial == "all" else [args.dial]
-            plan = [(d, v, s) for s in args.seeds for d in dials for v in (args.values or DIALS[d])]
+            plan = [(d, canonical(d, v), s) for s in args.seeds for d in dials for v in (args.values or DIALS[d])]
             for d, v, _ in plan:
                 condition(sweep.cfg, d, v)              # every value checked before the first run
             for i, (d, v, s) in enumerate(plan, 1):
                 sweep.echo(f"[{i}/{len(plan)}] {d}={v} seed {s}")
                 sweep.record(sweep.point(d, v, s))
+        if args.store:
+            store(sweep, args.store)
+            print(f"stored the rows, sweep.json, profiles and traces in {args.store}")
     except (SweepError, config_lib.ConfigError, runfolder.RunFolderError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to continue", file=sys.stderr)
         return 130
-    if args.store:
-        store(sweep, args.store)
-        print(f"stored the rows, sweep.json, profiles and traces in {args.store}")
     rows = sweep.rows()
     if args.strict:
-        rows = [r for r in rows if r["code"] == sweep.code]
+        rows = [r for r in rows if r["code"] == sweep.code and r.get("reference_code") in (None, sweep.code)]
     if not rows:
-        print("no rows yet")
+        print(f"no rows{' made by this code' if args.strict else ''} in {sweep.rows_path} "
+              "(the repository's stored sweep: --out docs/runs/transfer)")
         return 0
     print(f"target {TARGET} (held out of RL), sources {', '.join(SOURCES)}; {len(rows)} rows in {sweep.rows_path}")
     note = versions_note(rows)

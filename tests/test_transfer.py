@@ -331,6 +331,10 @@ def test_sweep_runs_reference_then_heldout_and_finds_them_done(tmp_path):
     sweep_mod.store(later, str(dest))                           # a later sweep's rows join the stored ones
     stored_rows = list(runfolder.Jsonl(str(dest / "rows.jsonl")).rows())
     assert sorted({r["value"] for r in stored_rows}) == ["1", "2"] and len(stored_rows) == 2 + 3
+    other = sweep_mod.Sweep(str(tmp_path / "other"), "transfer", ["rl.steps=5"], echo=lambda *_: None,
+                            runner=fake_runner(calls), profiler=fake_profiler, sampler=fake_sampler)
+    with pytest.raises(sweep_mod.SweepError, match="another config"):
+        sweep_mod.store(other, str(dest))                        # never mixes two configs' rows
 
 
 def test_a_stopped_run_is_resumed_and_another_config_is_refused(tmp_path):
@@ -369,20 +373,55 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
              "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r, "problems": 9,
              "recovered_reflection": 0.6, "ti": 100.0} for s, c, r in ((0, "a", 0.5), (1, "b", 0.7))]
     assert "2 code versions" in sweep_mod.versions_note(rows)
-    assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% of both gains on all 2 seeds"]
-    assert "| diversity | 2 | 2 | 0.20 → 0.30 | 0.60 [0.50–0.70] |" in sweep_mod.table(rows)
+    assert sweep_mod.verdict(rows, seeds=2) == ["diversity=2: recovers >= 50% of both gains on all 2 seeds"]
+    assert sweep_mod.verdict(rows) == ["diversity=2: recovers >= 50% of both gains on all 2 seeds: "
+                                       "not the bar (2 of the bar's 3 seeds)"]           # short of seeds
+    assert "| diversity | 2 † | 2 | 0.20 → 0.30 | 0.60 [0.50–0.70] |" in sweep_mod.table(rows)   # seeds' codes differ
+    assert "† its rows come from more than one code version" in sweep_mod.table(rows)
+    same = [{**r, "code": "a"} for r in rows]
+    assert "| diversity | 2 | 2 |" in sweep_mod.table(same) and "†" not in sweep_mod.table(same)
+    assert "†" in sweep_mod.table([{**same[0], "reference_code": "b"}, same[1]])     # a run and its reference
     rows[1]["in_rl_gain"] = {"accuracy": [0.05, 0.04]}                     # 0.05 < 2 x 0.04: noise
-    assert sweep_mod.verdict(rows)[0].endswith("under 2 standard errors on seed 1")
+    assert sweep_mod.verdict(rows, seeds=2) == ["diversity=2: recovers >= 50% of both gains on all 2 seeds: not the "
+                                                "bar (the in-RL accuracy gain is under 2 standard errors on seed 1)"]
+    rows[1]["in_rl_gain"] = {"accuracy": [0.05, 0.02], "reflection_rate": [0.003, 0.002]}   # reflection's is noise
+    assert sweep_mod.verdict(rows, seeds=2)[0].endswith("(the in-RL reflection gain is under 2 standard errors on "
+                                                        "seed 1)")
+    rows[1]["in_rl_gain"] = {"accuracy": [-0.05, 0.04]}                    # a loss: the share is undefined, not noise
+    assert sweep_mod.verdict(rows, seeds=2) == ["diversity=2: recovers >= 50% of both gains on all 2 seeds"]
     rows[0]["recovered_accuracy"] = None
-    assert sweep_mod.verdict(rows)[0].startswith("diversity=2: accuracy undefined on some seed (no in-RL gain); "
-                                                 "reflection >= 50% on all 2 seeds")
+    assert sweep_mod.verdict(rows, seeds=2)[0] == ("diversity=2: accuracy undefined on some seed (no in-RL gain); "
+                                                   "reflection >= 50% on all 2 seeds")
     low = [{**r, "recovered_accuracy": -0.2, "recovered_reflection": 0.1, "in_rl_gain": None} for r in rows]
-    assert sweep_mod.verdict(low) == ["diversity=2: recovers <= 15% of both gains on all 2 seeds"]
+    assert sweep_mod.verdict(low, seeds=2) == ["diversity=2: recovers <= 15% of both gains on all 2 seeds"]
     rows[0]["reference"] = None
     assert "no reference run" in sweep_mod.verdict(rows)[0]
     empty = [{**r, "problems": 0, "in_rl_gain": None} for r in rows]
     assert sweep_mod.verdict(empty) == ["diversity=2: no problems in this bin"]
     assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy")) == "0.70 [0.70–0.70]"
+    assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_accuracy"), n=2) == "0.70 [0.70–0.70] (1 of 2)"
+    assert sweep_mod.spread(sweep_mod.aggregate(rows, "recovered_reflection"), n=2) == "0.60 [0.60–0.60]"
+    assert sweep_mod.canonical("reflect", "0.50") == "0.5" and sweep_mod.canonical("notation", "own") == "own"
+    with pytest.raises(sweep_mod.SweepError, match="not a number"):
+        sweep_mod.canonical("exposure", "half")
+
+
+def test_the_table_strict_keeps_only_rows_of_todays_code(tmp_path, capsys):
+    sweep_mod = load_sweep()
+    today = sweep_mod.code_version()
+    row = {"dial": "diversity", "value": "2", "family": "fill", "main": True, "reference": "r", "problems": 9,
+           "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": 0.5,
+           "recovered_reflection": 0.6, "ti": 100.0}
+    rows = [{**row, "seed": 0, "code": today, "reference_code": today},
+            {**row, "seed": 1, "code": today, "reference_code": "old"},       # its reference is older code
+            {**row, "seed": 2, "code": "old", "reference_code": "old"}]
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert sweep_mod.main(["--table", "--strict", "--out", str(tmp_path), "--plot", str(tmp_path / "t.png")]) == 0
+    assert "| diversity | 2 | 1 |" in capsys.readouterr().out
+    assert sweep_mod.main(["--table", "--out", str(tmp_path), "--plot", str(tmp_path / "t.png")]) == 0
+    assert "| diversity | 2 † | 3 |" in capsys.readouterr().out
+    assert sweep_mod.main(["--table", "--strict", "--out", str(tmp_path / "none")]) == 0
+    assert "no rows made by this code" in capsys.readouterr().out
 
 
 def test_edge_bins_by_hand():
@@ -432,6 +471,8 @@ def test_sweep_edge_rows_come_from_the_profile_of_the_default_condition(tmp_path
     assert rows[0]["accuracy"] == [0.25, 0.5] and rows[0]["reference_accuracy"] == 0.75
     assert rows[0]["recovered_accuracy"] == 0.5 and rows[0]["problems"] == 4
     assert main[0]["one_sample"]["accuracy"] == [0.2, 0.3] and main[0]["in_rl_gain"]["accuracy"] == [0.5, 0.1]
+    # TI from the profile's accuracy (0.25 -> 0.5: ΔR 1.0) over the sources' (0.2 -> 0.3: ΔR 0.5): 100 · 1.0 / 0.5
+    assert main[0]["ti"] == pytest.approx(200.0) and main[0]["one_sample"]["ti"] == pytest.approx(100.0)
 
 
 def test_in_rl_the_target_is_held_out_and_a_respelled_target_keeps_its_spelling():
