@@ -64,7 +64,9 @@ def recovered_share(gain_out, gain_in):
 def gain_se(row: dict, key: str) -> float | None:
     """The standard error of a base -> final gain in a rate over n problems (one completion each),
     sqrt(b(1-b)/n + f(1-f)/n): a denominator Δ_in below about two of these is noise, and so is a
-    recovered share resting on it."""
+    recovered share resting on it. It treats base and final as independent samples; on the same
+    problems they are positively correlated, so this errs large (calls more gains noise). The sweep's
+    16-sample profile uses the paired error instead (paired_gain)."""
     b, f, n = row["base"][key], row["final"][key], row["final"]["problems"]
     if b is None or f is None or not n:
         return None
