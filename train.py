@@ -10,12 +10,12 @@ import sys
 
 from minireason.alarms import Diverged
 from minireason.checkpoint import CheckpointError
-from minireason.config import Config, ConfigError, override, preset
+from minireason.config import PRESETS, Config, ConfigError, override, preset
 from minireason.runfolder import RunFolderError
 from minireason.tokenizer import TokenizerError
 
-USAGE = """python train.py [--preset demo|demo-arith|demo-noreflect|demo-transfer|course|smoke|gpu]
-                [--out DIR] [--seed N] [--resume] [--base RUN] [--section.field=value ...]
+USAGE = f"""python train.py [--preset NAME] [--out DIR] [--seed N] [--resume] [--base RUN] [--section.field=value ...]
+       presets: {", ".join(PRESETS)} (default demo; README, "More commands")
        e.g. --rl.steps=50 --rl.loss=grpo --data.style_weights=0.5,0.4,0.1
        --base RUN: start RL from RUN's base model (same seed and model/data/pretrain config), e.g. to
        compare losses on one pretrained model: --base runs/demo-seed0 --rl.loss=grpo --out runs/grpo-seed0
