@@ -346,11 +346,31 @@ def sweep_verdict(runs: str) -> str:
     return "```\n" + "\n".join(_sweep_module().verdict(rows)) + "\n```\n"
 
 
+def sweep_examples(runs: str) -> str:
+    """The README's few rows of the sweep: the preset's condition, and the two dials that move transfer
+    most (exposure, notation), means over seeds."""
+    rows = [r for r in _sweep_rows(runs) if r["dial"] in ("exposure", "notation")]
+    if not rows:
+        return "(no docs/runs/transfer/rows.jsonl yet)\n"
+    return _sweep_module().table(rows) + "\n"
+
+
+SWEEP_TRACES = ["default-seed0-rl-countdown+sum+add", "exposure0.001-seed0-rl-countdown+sum+add",
+                "notation-own-seed0-rl-countdown+sum+add"]
+
+
+def sweep_traces(runs: str) -> str:
+    """What the base model, the held-out run and its reference write on the first stored fill problem of
+    the preset's condition, of exposure 0.001 and of fill's own markers (seed 0)."""
+    text = _sweep_module().traces_text(os.path.join(runs, "transfer"), SWEEP_TRACES, per=1)
+    return "```\n" + (text or "(no traces stored yet)") + "\n```\n"
+
+
 TABLES = {"files": files_table, "trace": trace_block, "demo": demo_table, "bar": bar_table, "cells": cells_table,
           "simpson": simpson_table,
           "transfer": transfer_table, "testtime": testtime_table, "budget": budget_table, "course": course_table,
           "losses": losses_table, "mutants": mutants_table, "sweep": sweep_table, "sweep-within": sweep_within_table,
-          "sweep-verdict": sweep_verdict}
+          "sweep-verdict": sweep_verdict, "sweep-examples": sweep_examples, "sweep-traces": sweep_traces}
 
 
 def render(runs: str = RUNS) -> dict[str, str]:

@@ -481,14 +481,16 @@ def stored(folder: str, kind: str) -> dict:
     return dict(sorted(found.items()))
 
 
-def traces_text(folder: str) -> str:
+def traces_text(folder: str, runs: list[str] | None = None, per: int | None = None) -> str:
     """What the base model, the held-out run and the reference wrote on a few target problems, per
-    condition (traces.json) and per edge bin (profile.json)."""
+    condition (traces.json) and per edge bin (profile.json); with `runs`, only the first `per` problems
+    of those held-out runs' traces.json, in that order."""
     from minireason.tasks import FAMILIES
     lines = []
-    for kind in ("traces", "profile"):
-        for run, data in stored(folder, kind).items():
-            for s in (data["samples"] if kind == "profile" else data):
+    for kind in ("traces",) if runs else ("traces", "profile"):
+        found = stored(folder, kind)
+        for run, data in ([(r, found[r]) for r in runs if r in found] if runs else found.items()):
+            for s in (data["samples"] if kind == "profile" else data)[:per]:
                 where = f"{run}, {s['bin']}" if kind == "profile" else run
                 lines.append(f"{where}: {FAMILIES[s['task']['family']].prompt(s['task'])}")
                 for model in ("base", "heldout", "reference"):
