@@ -18,6 +18,8 @@ the same base model: the *reference* (RL on every family, the target included) a
     reflect     the share of the target's traces that reflect               0.17 0.5 0.0
     notation    the target's markers / prompt (tasks/respelled.py)            shared own own-prompt
     diversity   RL on 1, 2 or 3 arithmetic source families                  3 2 1
+    primitive   the sources with the target's search (countdown), only it,   with only without
+                or without it (sum and add: column arithmetic, no search)
     edge        the target's problems by the base model's 16 samples:       solved edge beyond
                 pass@1 >= 0.5, pass@16 > 0 but pass@1 < 0.5, pass@16 = 0 (the default condition's runs,
                 16 fresh samples per problem and model: profile.json of its held-out run)
@@ -61,6 +63,7 @@ DIALS = {
     "reflect": ("0.17", "0.5", "0.0"),
     "notation": ("shared", "own", "own-prompt"),
     "diversity": ("3", "2", "1"),
+    "primitive": ("with", "only", "without"),
     "edge": transfer.EDGE_BINS,
 }
 DEFAULT_OUT = os.path.join(ROOT, "runs", "transfer")
@@ -122,6 +125,11 @@ def condition(cfg, dial: str, value: str) -> tuple[str, list[str], tuple[str, ..
         if value not in ("1", "2", "3"):
             raise SweepError(f"diversity: choose 1, 2 or 3 source families, not {value!r}")
         return "default", [], SOURCES[:int(value)]
+    if dial == "primitive":                    # Countdown is the source that shares fill's search
+        picks = {"with": SOURCES, "only": ("countdown",), "without": ("sum", "add")}
+        if value not in picks:
+            raise SweepError(f"primitive: choose from {', '.join(picks)}, not {value!r}")
+        return "default", [], picks[value]
     if dial == "edge":
         if value not in transfer.EDGE_BINS:
             raise SweepError(f"edge: choose from {', '.join(transfer.EDGE_BINS)}, not {value!r}")

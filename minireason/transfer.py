@@ -24,9 +24,10 @@ The reference: a transfer run started with `train.py --base REF` from a run REF 
 The dials (config fields; `bench/transfer.py` sweeps them, anchors-2.md §3.5 says why each):
     exposure    data.corpus_weights: T's share of the pretraining corpus; data.reflect_share: the share
                 of T's traces written in the reflective style (`exposure_fields`)
-    notation    data.families holds `write` (the shared `check … ok|no` / `wait` markers), `write-own`
-                (markers of its own) or `write-own-prompt` (and its own prompt surface): tasks/respelled.py
+    notation    data.families holds `fill` (the shared `check … ok|no` / `wait` markers), `fill-own`
+                (markers of its own) or `fill-own-prompt` (and its own prompt surface): tasks/respelled.py
     diversity   rl.families: 1, 2 or 3 source families
+    primitive   rl.families with or without the source that shares T's reasoning (Countdown's search)
     edge        the target's problems binned by what the base model can do with them: solved, at the
                 edge (pass@16 > 0 but pass@1 < 0.5) or beyond (pass@16 = 0), each bin measured apart
                 (`target_profile`)

@@ -369,6 +369,10 @@ def test_sweep_rejects_bad_values_and_says_when_code_versions_mix(tmp_path):
         with pytest.raises(sweep_mod.SweepError, match=dial):
             sweep_mod.condition(cfg, dial, value)
     assert sweep_mod.condition(cfg, "exposure", "0.35")[0] == "default"      # the preset's own share
+    assert sweep_mod.condition(cfg, "primitive", "without") == ("default", [], ("sum", "add"))   # no search in RL
+    assert sweep_mod.condition(cfg, "primitive", "only")[2] == ("countdown",)
+    with pytest.raises(sweep_mod.SweepError, match="primitive"):
+        sweep_mod.condition(cfg, "primitive", "some")
     rows = [{"dial": "diversity", "value": "2", "seed": s, "family": "fill", "main": True, "code": c, "reference": "r",
              "accuracy": [0.2, 0.3], "reflection_rate": [0.1, 0.4], "recovered_accuracy": r, "problems": 9,
              "recovered_reflection": 0.6, "ti": 100.0} for s, c, r in ((0, "a", 0.5), (1, "b", 0.7))]
